@@ -1,0 +1,1 @@
+"""Site administration: owners, consultants, organisations across the site."""

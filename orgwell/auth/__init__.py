@@ -1,0 +1,1 @@
+"""Accounts: users, server-side sessions, single-use links, API tokens."""

@@ -1,0 +1,1 @@
+"""Health: /healthz and the worker heartbeat it reads."""

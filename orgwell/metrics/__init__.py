@@ -1,0 +1,1 @@
+"""Confidential aggregates and Plotly dashboards (the metrics issue)."""

@@ -1,0 +1,1 @@
+"""Mail: the transactional outbox, the backends that deliver it, the dev mailbox."""

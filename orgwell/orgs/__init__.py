@@ -1,0 +1,1 @@
+"""Organisations, their clinics and teams, staff memberships and consultant grants."""

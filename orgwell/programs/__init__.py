@@ -1,0 +1,1 @@
+"""Resilience programs: CE courses and modules, enrollment, assignments (the programs issue)."""

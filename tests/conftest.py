@@ -1,0 +1,86 @@
+"""Shared fixtures: the app on a fresh SQLite database, a client, logged-in users of each role."""
+from __future__ import annotations
+
+import pytest
+
+from orgwell import create_app
+from orgwell.extensions import db as _db
+from tests import factories
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite",
+            "BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+            "BASE_URL": "http://orgwell.test",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class AuthActions:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def world(db):
+    """Two organisations with teams, and one user for each role the access rules know."""
+    org_x = factories.OrganisationFactory(name="Riverside", slug="riverside")
+    org_y = factories.OrganisationFactory(name="Harbor", slug="harbor")
+    clinic_a = factories.TeamFactory(organisation=org_x, name="North clinic")
+    team_a = factories.TeamFactory(organisation=org_x, name="North PT", parent=clinic_a)
+    team_b = factories.TeamFactory(organisation=org_x, name="South PT")
+    team_y = factories.TeamFactory(organisation=org_y, name="Harbor PT")
+    people = {
+        "owner_x": factories.MembershipFactory(organisation=org_x, role="owner").user,
+        "owner_y": factories.MembershipFactory(organisation=org_y, role="owner").user,
+        "leader_a": factories.MembershipFactory(
+            organisation=org_x, role="leader", teams=[clinic_a]
+        ).user,
+        "staff_a": factories.MembershipFactory(organisation=org_x, teams=[team_a]).user,
+        "staff_b": factories.MembershipFactory(organisation=org_x, teams=[team_b]).user,
+        "consultant_x": factories.ConsultantGrantFactory(organisation=org_x).consultant,
+        "consultant_y": factories.ConsultantGrantFactory(organisation=org_y).consultant,
+        "admin": factories.UserFactory(is_site_admin=True),
+    }
+    db.session.commit()
+    return {
+        "org_x": org_x,
+        "org_y": org_y,
+        "clinic_a": clinic_a,
+        "team_a": team_a,
+        "team_b": team_b,
+        "team_y": team_y,
+        **people,
+    }
