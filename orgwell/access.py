@@ -25,7 +25,8 @@ class Rule:
     """Who may call a route.
 
     anonymous: anyone, logged in or not.  any_user: any logged-in user.
-    site_admin: site administrators.  roles: membership roles in the route's organisation.
+    site_admin: site administrators.  org_creator: users allowed to create organisations.
+    roles: membership roles in the route's organisation.
     consultant: consultants granted the route's organisation.
     """
 
@@ -33,6 +34,7 @@ class Rule:
     anonymous: bool = False
     any_user: bool = False
     site_admin: bool = False
+    org_creator: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
     consultant: bool = False
 
@@ -44,6 +46,7 @@ class Rule:
 ANONYMOUS = Rule("anonymous", anonymous=True)
 ANY_USER = Rule("any user", any_user=True)
 SITE_ADMIN = Rule("site admin", site_admin=True)
+ORG_CREATOR = Rule("may create organisations", org_creator=True)
 MEMBER = Rule("any member", roles=frozenset({"owner", "leader", "staff"}))
 MEMBER_OR_CONSULTANT = Rule(
     "any member or consultant", roles=frozenset({"owner", "leader", "staff"}), consultant=True
@@ -94,8 +97,11 @@ def enforce():
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if rule.any_user:
         return None
-    if rule.site_admin:
-        if not current_user.is_site_admin:
+    if rule.site_admin or rule.org_creator:
+        allowed = current_user.is_site_admin if rule.site_admin else (
+            current_user.can_create_organisations or current_user.is_site_admin
+        )
+        if not allowed:
             abort(403)
         return None
     return _enforce_org_rule(rule, request.view_args or {})

@@ -21,6 +21,8 @@ class User(UserMixin, db.Model):
     is_site_admin: Mapped[bool] = mapped_column(default=False)
     # A deactivated account cannot log in; its history stays.
     active: Mapped[bool] = mapped_column(default=True)
+    # Invited owners (and public sign-ups, when enabled) may create organisations.
+    can_create_organisations: Mapped[bool] = mapped_column(default=False)
     # Set for consultants: the firm shown on the reports they hand to clients.
     consulting_firm: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
