@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ def user_organisations(user) -> list[tuple[object, str]]:
 def init_templating(app: Flask) -> None:
     @app.context_processor
     def navigation():
-        if not current_user.is_authenticated:
+        if not has_request_context() or not current_user.is_authenticated:
             return {"nav_orgs": [], "current_org": None, "acting_as": None}
         return {
             "nav_orgs": user_organisations(current_user),

@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 import pytest
+from flask.testing import FlaskClient
 
 from orgwell import create_app
 from orgwell.extensions import db as _db
 from tests import factories
+
+
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, with its own `g` and database session,
+    as in production; the test's pending work is committed first so the request sees it."""
+
+    def open(self, *args, **kwargs):
+        _db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -18,6 +29,7 @@ def app(tmp_path):
             "WTF_CSRF_ENABLED": False,
         }
     )
+    app.test_client_class = FreshContextClient
     with app.app_context():
         _db.create_all()
         yield app

@@ -5,13 +5,14 @@ from datetime import date
 
 import factory
 
-from orgwell.auth.passwords import hash_password
+from argon2 import PasswordHasher
 from orgwell.extensions import db
 from orgwell.models import ConsultantGrant, Membership, Organisation, Team, TeamAssignment, User
 
 PASSWORD = "correct horse battery"
-# Hashing with argon2 costs ~50 ms; one hash serves every factory-made user.
-_PASSWORD_HASH = hash_password(PASSWORD)
+# One cheap argon2 hash serves every factory-made user: verifying uses the parameters inside
+# the hash, so logins in tests stay fast while the app keeps argon2-cffi's strong defaults.
+_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 
 class _Base(factory.alchemy.SQLAlchemyModelFactory):

@@ -1,0 +1,105 @@
+"""Logging in and out, server-side sessions, idle expiry, throttling."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from orgwell import create_app
+from orgwell.auth.models import UserSession
+from orgwell.database import utcnow
+from tests import factories
+
+
+def test_login_with_good_password_lands_home(client, auth, world):
+    response = auth.login(world["owner_x"].email)
+    assert response.status_code == 302
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_email_is_case_insensitive(client, auth, world):
+    auth.login(world["owner_x"].email.upper())
+    assert client.get("/api/v1/me").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["wrong password!", ""])
+def test_bad_password_rerenders_with_one_message(client, auth, world, password):
+    response = auth.login(world["owner_x"].email, password)
+    assert response.status_code == 200
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_unknown_email_gets_the_same_message(client, auth, world):
+    known = auth.login(world["owner_x"].email, "wrong password!").get_data(as_text=True)
+    unknown = auth.login("nobody@example.org", "wrong password!").get_data(as_text=True)
+    message = "That email and password do not match an account."
+    assert message in known and message in unknown
+
+
+def test_deactivated_user_cannot_log_in(client, auth, world, db):
+    world["staff_a"].active = False
+    db.session.commit()
+    auth.login(world["staff_a"].email)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_copied_cookie_dies_at_logout(app, client, auth, world):
+    auth.login(world["owner_x"].email)
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/api/v1/me").status_code == 200
+    auth.logout()
+    assert thief.get("/api/v1/me").status_code == 401
+
+
+def test_session_expires_when_idle(client, auth, world, db, app):
+    auth.login(world["owner_x"].email)
+    row = db.session.query(UserSession).one()
+    row.last_seen_at = utcnow() - timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+    db.session.commit()
+    assert client.get("/api/v1/me").status_code == 401
+    assert db.session.query(UserSession).count() == 0
+
+
+def test_activity_keeps_a_session_alive(client, auth, world, db, app):
+    auth.login(world["owner_x"].email)
+    row = db.session.query(UserSession).one()
+    row.last_seen_at = utcnow() - timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 5)
+    db.session.commit()
+    assert client.get("/api/v1/me").status_code == 200
+    db.session.refresh(row)
+    assert utcnow() - row.last_seen_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "target, lands",
+    [("/admin/", "/admin/"), ("//evil.example/x", "/"), ("https://evil.example", "/")],
+)
+def test_next_parameter_is_same_site_only(client, world, target, lands):
+    response = client.post(
+        f"/login?next={target}",
+        data={"email": world["admin"].email, "password": factories.PASSWORD},
+    )
+    assert response.headers["Location"] == lands
+
+
+def test_login_is_throttled(tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.sqlite",
+            "WTF_CSRF_ENABLED": False,
+            "LOGIN_RATE_LIMIT": "3 per minute",
+        }
+    )
+    with app.app_context():
+        from orgwell.extensions import db
+
+        db.create_all()
+        client = app.test_client()
+        codes = [
+            client.post("/login", data={"email": "a@b.org", "password": "x" * 12}).status_code
+            for _ in range(5)
+        ]
+        db.engine.dispose()
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3:] == [429, 429]
