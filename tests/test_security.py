@@ -1,0 +1,40 @@
+"""Security headers and CSRF protection."""
+from __future__ import annotations
+
+from orgwell import create_app
+from orgwell.config import ProductionConfig
+
+
+def test_every_page_sends_security_headers(client):
+    headers = client.get("/login").headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1]
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers  # development serves plain HTTP
+
+
+def test_production_adds_hsts_and_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("ORGWELL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 64)
+    monkeypatch.setattr(
+        ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite"
+    )
+    app = create_app(ProductionConfig)
+    response = app.test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_forms_refuse_posts_without_csrf_token(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.sqlite"})
+    with app.app_context():
+        from orgwell.extensions import db
+
+        db.create_all()
+        response = app.test_client().post(
+            "/login", data={"email": "a@example.org", "password": "whatever12345"}
+        )
+        db.engine.dispose()
+    assert response.status_code == 400
