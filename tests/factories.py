@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 import factory
-
 from argon2 import PasswordHasher
+
 from orgwell.extensions import db
 from orgwell.models import ConsultantGrant, Membership, Organisation, Team, TeamAssignment, User
 

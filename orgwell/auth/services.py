@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orgwell.auth.models import ApiToken, User, UserToken
 from orgwell.auth.passwords import hash_password
@@ -98,12 +98,25 @@ def use_link(raw: str, purpose: str, password: str) -> User:
     return row.user
 
 
-def invite_user(user: User, *, invited_by: User | None = None, organisation=None) -> None:
-    """Queue an invitation mail with a set-password link (one per user and organisation)."""
-    raw = issue_link(user, "invite")
+def invite_user(
+    user: User, *, invited_by: User | None = None, organisation=None, resend: bool = False
+) -> None:
+    """Queue an invitation mail with a set-password link.
+
+    One invitation per user and organisation (a repeated call is a no-op in the outbox);
+    `resend=True` queues another one with a fresh link, numbered by the links issued so far.
+    Earlier links keep working until they expire.
+    """
     org_part = organisation.id if organisation is not None else "site"
+    key = f"invite:{org_part}:{user.id}"
+    if resend:
+        issued = db.session.scalar(
+            select(func.count(UserToken.id)).filter_by(user_id=user.id, purpose="invite")
+        )
+        key += f":{issued + 1}"
+    raw = issue_link(user, "invite")
     queue_mail(
-        f"invite:{org_part}:{user.id}",
+        key,
         user.email,
         "invite",
         organisation_id=getattr(organisation, "id", None),
