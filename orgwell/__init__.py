@@ -29,6 +29,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_security(app)
     register_cli(app)
     register_template_helpers(app)
+    register_errors(app)
     return app
 
 
@@ -98,6 +99,7 @@ def celery_settings(config) -> dict:
 
 
 def register_extensions(app: Flask) -> None:
+    import orgwell.models  # noqa: F401  (the whole schema, for Alembic and create_all)
     from orgwell.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from orgwell.notifications.services import init_dispatch
 
@@ -129,8 +131,9 @@ def register_blueprints(app: Flask) -> None:
     from orgwell.home.views import bp as home_bp
     from orgwell.notifications.views import bp as mail_bp
     from orgwell.orgs.views import bp as orgs_bp
+    from orgwell.orgs.views import organisations_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, orgs_bp, health_bp, api_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp):
         app.register_blueprint(blueprint)
     if app.config["SHOW_DEV_MAIL"]:
         app.register_blueprint(mail_bp)
@@ -160,3 +163,9 @@ def register_template_helpers(app: Flask) -> None:
     from orgwell.templating import init_templating
 
     init_templating(app)
+
+
+def register_errors(app: Flask) -> None:
+    from orgwell.errors import register_errors as init_errors
+
+    init_errors(app)

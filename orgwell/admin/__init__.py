@@ -1,1 +1,2 @@
-"""Site administration: owners, consultants, organisations across the site."""
+"""Site administration: invite owners and consultants, grant consultants access, (de)activate
+accounts, see the organisations on the site. The site admin never sees survey data."""

@@ -1,1 +1,1 @@
-"""The home page each role lands on, and the first-run set-up of the site admin."""
+"""Home: the page each role lands on, the staff home page and public sign-up."""

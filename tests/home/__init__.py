@@ -1,0 +1,1 @@
+"""Tests of the home pages and public sign-up."""

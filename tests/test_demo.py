@@ -1,0 +1,99 @@
+"""`orgwell demo`: the demo practices and accounts, loaded once however often it runs."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from orgwell.auth.models import User
+from orgwell.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from orgwell.models import (
+    AuditEvent,
+    ConsultantGrant,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    Team,
+    TeamAssignment,
+)
+
+TABLES = (User, Organisation, Team, Membership, TeamAssignment, ConsultantGrant, AuditEvent)
+
+
+def _counts(db) -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in TABLES
+    }
+
+
+@pytest.fixture
+def demo(app, db):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_demo_loads_the_practices(demo, db):
+    assert "Demo data loaded" in demo.output
+    for email, _, _ in DEMO_ACCOUNTS:
+        assert email in demo.output
+    riverside = db.session.scalar(select(Organisation).filter_by(slug="riverside"))
+    assert riverside.name == "Riverside Physical Therapy"
+    clinics = [t for t in riverside.teams if t.is_clinic]
+    assert len(clinics) == 4
+    assert all(1 <= len(c.children) <= 2 for c in clinics)
+    members = db.session.scalars(select(Membership).filter_by(organisation_id=riverside.id)).all()
+    assert 55 <= len(members) <= 65
+    assert sum(m.on_leave for m in members) == 2
+    assert [m.status for m in members].count("left") == 1
+    assert all(not m.patient_facing for m in members if m.job_title == "Front desk")
+    assert all(m.start_date for m in members)
+    leader = next(m for m in members if m.user.email == "leader@riverside.example")
+    assert leader.role == "leader"
+    assert [t.name for t in leader.current_teams] == ["Riverside North"]
+
+    harbor = db.session.scalar(select(Organisation).filter_by(slug="harbor"))
+    assert len([t for t in harbor.teams if t.is_clinic]) == 1
+    assert db.session.scalar(
+        select(func.count(Membership.id)).filter_by(organisation_id=harbor.id)
+    ) == 8
+    consultant = db.session.scalar(select(User).filter_by(email="consultant@flexhealth.example"))
+    assert consultant.consulting_firm == "FlexHealth Consulting"
+    assert db.session.scalar(
+        select(func.count(ConsultantGrant.id)).filter_by(consultant_id=consultant.id)
+    ) == 2
+    assert db.session.scalar(select(User).filter_by(email="admin@orgwell.example")).is_site_admin
+    # Every demo person has a password, so the demo mails nobody.
+    assert db.session.scalar(select(func.count(User.id)).where(User.password_hash.is_(None))) == 0
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+
+def test_demo_twice_changes_nothing(app, demo, db):
+    before = _counts(db)
+    again = app.test_cli_runner().invoke(args=["demo"])
+    assert again.exit_code == 0
+    assert "nothing changed" in again.output
+    assert _counts(db) == before
+
+
+HOMES = {
+    "admin@orgwell.example": "/admin/",
+    "owner@riverside.example": "/o/riverside/",
+    "leader@riverside.example": "/o/riverside/",
+    "staff@riverside.example": "/my/riverside",
+    "owner@harbor.example": "/o/harbor/",
+    "consultant@flexhealth.example": None,  # the list of clients, at "/" itself
+}
+
+
+def test_demo_accounts_log_in(app, demo):
+    assert set(HOMES) == {email for email, _, _ in DEMO_ACCOUNTS}
+    for email, home in HOMES.items():
+        client = app.test_client()
+        login = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert login.status_code == 302, email
+        response = client.get("/")
+        if home is None:
+            assert "FlexHealth Consulting — your clients" in response.get_data(as_text=True)
+        else:
+            assert response.headers["Location"] == home, email
