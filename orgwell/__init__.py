@@ -34,6 +34,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def load_config(app: Flask, config: type[Config] | dict | None) -> None:
+    from orgwell import broker
     from orgwell.config import TestingConfig
     from orgwell.database import engine_options_for
 
@@ -52,10 +53,11 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
         **engine_options_for(uri),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS_EXTRA", {}),
     }
+    broker.register()
     if not app.config.get("BROKER_URL"):
         # The embedded broker: kombu's SQLAlchemy transport on its own SQLite file.
         # (The filesystem transport can hand a worker a half-written message file.)
-        app.config["BROKER_URL"] = f"sqla+sqlite:///{app.instance_path}/broker.sqlite"
+        app.config["BROKER_URL"] = broker.embedded_broker_url(app.instance_path)
     app.config["CELERY"] = celery_settings(app.config)
 
 
@@ -74,9 +76,9 @@ def celery_settings(config) -> dict:
     """Celery's settings, derived from ours so that one place configures both."""
     from worker.schedule import BEAT_SCHEDULE, TASK_MODULES
 
-    broker = config["BROKER_URL"]
+    broker_url = config["BROKER_URL"]
     settings = {
-        "broker_url": broker,
+        "broker_url": broker_url,
         "task_ignore_result": True,
         "result_backend": None,
         # A task is acknowledged after it ran, and a worker that dies mid-task gives it back:
@@ -93,7 +95,7 @@ def celery_settings(config) -> dict:
         "task_serializer": "json",
         "accept_content": ["json"],
     }
-    if broker.startswith("sqla+sqlite"):
+    if broker_url.split("+", 1)[0] in ("sqla", "orgwellsqla"):
         settings["broker_transport_options"] = {"connect_args": {"timeout": 30}}
     return settings
 

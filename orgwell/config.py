@@ -42,6 +42,9 @@ class Config:
     SMTP_STARTTLS: bool = _env_bool("ORGWELL_SMTP_STARTTLS", False)
     SMTP_TIMEOUT: int = 20
     MAIL_MAX_ATTEMPTS: int = 8
+    # Backoff between SMTP attempts: base x 2^(attempt-1), capped.
+    MAIL_RETRY_BASE_SECONDS: int = _env_int("ORGWELL_MAIL_RETRY_BASE_SECONDS", 30)
+    MAIL_RETRY_MAX_SECONDS: int = _env_int("ORGWELL_MAIL_RETRY_MAX_SECONDS", 3600)
 
     PUBLIC_SIGNUP: bool = _env_bool("ORGWELL_PUBLIC_SIGNUP", False)
     SESSION_IDLE_MINUTES: int = _env_int("ORGWELL_SESSION_IDLE_MINUTES", 8 * 60)

@@ -4,15 +4,23 @@ SQLite is the embedded default and three processes write to it at once, so every
 connection gets WAL (readers never block the writer) and a busy timeout (a writer waits for
 the lock instead of failing with "database is locked"). The listener is global so that the
 embedded Celery broker's own engine gets the same treatment.
+
+A prefork worker child starts with copies of its parent's pooled connections;
+`dispose_inherited_connections` makes it open its own (worker/health.py calls it from
+celery's worker_process_init).
 """
 from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -61,3 +69,17 @@ def engine_options_for(uri: str) -> dict:
         # pysqlite's own timeout covers the moment before our PRAGMA runs.
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def dispose_inherited_connections(app: Flask) -> None:
+    """In a freshly forked process: drop the pooled connections copied from the parent.
+
+    Two processes talking over one socket garble each other's conversations (PostgreSQL
+    reports "SSL error" or mixed-up results). close=False leaves the sockets open for the
+    parent, which still owns them; the child's pools start empty.
+    """
+    from orgwell.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

@@ -8,6 +8,8 @@ from orgwell import create_app
 from orgwell.extensions import db as _db
 from tests import factories
 
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.worker"]
+
 
 class FreshContextClient(FlaskClient):
     """Each request runs in its own app context, with its own `g` and database session,
@@ -24,7 +26,7 @@ def app(tmp_path):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite",
-            "BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+            "BROKER_URL": f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite",
             "BASE_URL": "http://orgwell.test",
             "WTF_CSRF_ENABLED": False,
         }
@@ -45,6 +47,19 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    """Invoke an `orgwell` command in-process; the test session sees what it committed."""
+    runner = app.test_cli_runner()
+
+    def invoke(*args, **kwargs):
+        result = runner.invoke(args=list(args), **kwargs)
+        _db.session.expire_all()
+        return result
+
+    return invoke
 
 
 class AuthActions:

@@ -29,7 +29,7 @@ def test_embedded_defaults_live_in_the_instance_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(DevelopmentConfig, "BROKER_URL", None)
     app = create_app(DevelopmentConfig)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/orgwell.sqlite"
-    assert app.config["CELERY"]["broker_url"] == f"sqla+sqlite:///{tmp_path}/broker.sqlite"
+    assert app.config["CELERY"]["broker_url"] == f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite"
     assert app.config["CELERY"]["task_acks_late"] is True
     assert app.config["CELERY"]["worker_prefetch_multiplier"] == 1
 

@@ -7,5 +7,10 @@ TASK_MODULES = ["worker.mail", "worker.staff", "worker.health"]
 
 BEAT_SCHEDULE = {
     # Re-queue outbox rows whose hand-off to the broker was lost or whose worker died.
-    "mail-sweep": {"task": "mail.sweep", "schedule": timedelta(seconds=30)},
+    # Expires: a sweep that waited longer than its period is superseded by the next one.
+    "mail-sweep": {
+        "task": "mail.sweep",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 30},
+    },
 }

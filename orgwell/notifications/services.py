@@ -1,18 +1,35 @@
-"""Queueing mail through the transactional outbox.
+"""Mail through the transactional outbox: queueing, sending, and the sweep.
 
 `queue_mail` adds an outbox row in the caller's transaction; nothing is sent until that
 transaction commits. After a commit, the ids of the rows it added are handed to the worker
-(`dispatch_after_commit`). If that hand-off is lost (broker down, crash right after the
-commit), the periodic sweep finds the pending row and queues it again.
+(`_after_commit`). If that hand-off is lost (broker down, crash right after the commit),
+the periodic sweep (`requeue_due_messages`) finds the pending row and queues it again.
+
+Sending is two transactions: `claim_message` turns a row from pending to sending (one
+conditional UPDATE, so only one worker wins), the task commits, and `deliver_claimed`
+sends it and records the outcome. A worker that dies between the two leaves a row in
+`sending`; once the claim is STALE_CLAIM old the sweep gives it back. At most that one
+message can go out twice; none is lost.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from flask import current_app, render_template
-from sqlalchemy import event, select
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from orgwell.database import utcnow
 from orgwell.extensions import db
-from orgwell.notifications.models import OutboxMessage
+from orgwell.notifications.mailer import MailError, get_backend
+from orgwell.notifications.models import DevMail, OutboxMessage
+
+# Longer than any SMTP conversation can last (SMTP_TIMEOUT applies to each step of it).
+STALE_CLAIM = timedelta(minutes=5)
+# How long a due row may wait for its queued task before the sweep queues another.
+SWEEP_GRACE = timedelta(minutes=1)
+SWEEP_BATCH = 500
 
 _PENDING_KEY = "orgwell_outbox_ids"
 
@@ -64,8 +81,175 @@ def _after_commit(session: Session) -> None:
         try:
             send_message.delay(message_id)
         except Exception:  # noqa: BLE001 - the broker may be down; the sweep will resend
-            current_app.logger.warning("could not queue outbox message %s", message_id)
+            current_app.logger.warning(
+                "could not queue outbox message %s", message_id, exc_info=True
+            )
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on one outbox row; `attempt` (the row's attempts) identifies it."""
+
+    message_id: int
+    attempt: int
+
+
+def claim_message(message_id: int) -> Claim | None:
+    """Mark the outbox row `message_id` as being sent by us, if nobody else holds it.
+
+    Claimable: a pending row that is due, or a row left in `sending` by a worker that
+    stopped answering STALE_CLAIM ago. Returns None for every other case (sent, failed,
+    not due, held by a live worker, deleted), which makes a repeated task a no-op. Counts
+    the attempt. Flushes; the caller commits before sending, so other workers see the claim.
+    """
+    now = utcnow()
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.attempts < max_attempts,
+            or_(
+                and_(
+                    OutboxMessage.status == "pending",
+                    or_(
+                        OutboxMessage.next_attempt_at.is_(None),
+                        OutboxMessage.next_attempt_at <= now,
+                    ),
+                ),
+                and_(
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_at < now - STALE_CLAIM,
+                ),
+            ),
+        )
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempt = result.scalar_one_or_none()
+    return None if attempt is None else Claim(message_id, attempt)
+
+
+def deliver_claimed(claim: Claim) -> int | None:
+    """Send the claimed message through the configured backend and record the outcome.
+
+    Returns None when the row is settled (sent, or failed for good), else the number of
+    seconds after which to try again; the row is then pending with next_attempt_at set.
+    The dev backend's mailbox row is written in this same transaction. Flushes; the
+    caller commits.
+    """
+    message = db.session.get(OutboxMessage, claim.message_id)
+    if message is None:
+        return None
+    try:
+        get_backend(current_app.config).send(message)
+    except MailError as exc:
+        return _record_failure(claim, str(exc), permanent=exc.permanent)
+    _settle(claim, status="sent", sent_at=utcnow(), last_error=None)
+    return None
+
+
+def _record_failure(claim: Claim, error: str, *, permanent: bool) -> int | None:
+    config = current_app.config
+    if permanent or claim.attempt >= config["MAIL_MAX_ATTEMPTS"]:
+        current_app.logger.error("outbox message %s failed: %s", claim.message_id, error)
+        _settle(claim, status="failed", last_error=error[:500])
+        return None
+    delay = retry_delay(claim.attempt)
+    current_app.logger.warning(
+        "outbox message %s attempt %s failed, retrying in %ss: %s",
+        claim.message_id, claim.attempt, delay, error,
+    )
+    _settle(
+        claim,
+        status="pending",
+        claimed_at=None,
+        next_attempt_at=utcnow() + timedelta(seconds=delay),
+        last_error=error[:500],
+    )
+    return delay
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds to wait after failed attempt number `attempt` (1, 2, ...): doubling, capped."""
+    config = current_app.config
+    base = config.get("MAIL_RETRY_BASE_SECONDS", 30)
+    cap = config.get("MAIL_RETRY_MAX_SECONDS", 3600)
+    return int(min(cap, base * 2 ** (attempt - 1)))
+
+
+def _settle(claim: Claim, **values) -> None:
+    # Only while the claim is still ours: a worker that stalled past STALE_CLAIM may have
+    # been overtaken, and the newer attempt's outcome wins.
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == claim.message_id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.attempts == claim.attempt,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        current_app.logger.warning(
+            "outbox message %s: claim %s was overtaken", claim.message_id, claim.attempt
+        )
+
+
+def requeue_due_messages() -> list[int]:
+    """Find outbox rows whose task was lost and queue them again after the commit.
+
+    Gives back rows stuck in `sending` under a stale claim (or fails them when their
+    attempts are used up), then takes pending rows due for SWEEP_GRACE and moves their
+    next_attempt_at to now, so that the next sweep leaves them alone for another
+    SWEEP_GRACE. The UPDATE ... RETURNING makes overlapping sweeps pick disjoint rows.
+    Returns the ids queued (at most SWEEP_BATCH). Flushes; the caller commits.
+    """
+    now = utcnow()
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    stale = and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM)
+    db.session.execute(
+        update(OutboxMessage)
+        .where(stale, OutboxMessage.attempts >= max_attempts)
+        .values(status="failed", last_error="the worker sending it was lost")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(stale)
+        .values(status="pending", claimed_at=None, next_attempt_at=now - SWEEP_GRACE)
+        .execution_options(synchronize_session=False)
+    )
+    due = and_(
+        OutboxMessage.status == "pending",
+        func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+        <= now - SWEEP_GRACE,
+    )
+    batch = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(SWEEP_BATCH)
+    ids = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(batch.scalar_subquery()), due)
+        .values(next_attempt_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.info.setdefault(_PENDING_KEY, set()).update(ids)
+    return sorted(ids)
+
+
+def dev_mailbox(to: str | None = None, page: int = 1, per_page: int = 50):
+    """A page of the development mailbox, newest first.
+
+    `to` keeps mail whose recipient contains it (any case). Returns Flask-SQLAlchemy's
+    Pagination; a page past the end is empty rather than a 404.
+    """
+    query = select(DevMail).order_by(DevMail.delivered_at.desc(), DevMail.id.desc())
+    if to:
+        query = query.where(DevMail.to_addr.icontains(to.strip(), autoescape=True))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

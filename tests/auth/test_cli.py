@@ -11,17 +11,6 @@ from tests import factories
 PASSWORD = "a long admin passphrase"
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def invoke(*args, **kwargs):
-        result = runner.invoke(args=list(args), **kwargs)
-        db.session.expire_all()
-        return result
-
-    return invoke
-
 
 def _user(email: str) -> User | None:
     return db.session.scalar(db.select(User).filter_by(email=email))

@@ -16,17 +16,6 @@ GOOD = (
 )
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def invoke(*args, **kwargs):
-        result = runner.invoke(args=list(args), **kwargs)
-        db.session.expire_all()
-        return result
-
-    return invoke
-
 
 def count(model) -> int:
     return db.session.scalar(db.select(db.func.count(model.id)))

@@ -1,0 +1,1 @@
+"""Tests of orgwell/health: /healthz and the worker heartbeat."""

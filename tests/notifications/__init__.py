@@ -1,0 +1,1 @@
+"""Tests of orgwell/notifications: the outbox, its backends, the dev mailbox."""

@@ -1,0 +1,1 @@
+"""Tests of worker/: schedule and lifecycle hooks."""
