@@ -4,11 +4,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 
 from orgwell import create_app
 from orgwell.auth.models import UserSession
 from orgwell.database import utcnow
+from orgwell.extensions import db
 from tests import factories
+from tests.services import require_redis
 
 
 def test_login_with_good_password_lands_home(client, auth, world):
@@ -92,8 +95,6 @@ def test_login_is_throttled(tmp_path):
         }
     )
     with app.app_context():
-        from orgwell.extensions import db
-
         db.create_all()
         client = app.test_client()
         codes = [
@@ -103,3 +104,30 @@ def test_login_is_throttled(tmp_path):
         db.engine.dispose()
     assert codes[:3] == [200, 200, 200]
     assert codes[3:] == [429, 429]
+
+
+def test_throttling_is_shared_through_redis_when_configured(tmp_path):
+    """Two web processes (two apps here) count attempts together in Redis storage."""
+    redis_url = require_redis().rsplit("/", 1)[0] + "/14"
+    redis.Redis.from_url(redis_url).flushdb()
+    config = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.sqlite",
+        "WTF_CSRF_ENABLED": False,
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "REDIS_URL": redis_url,
+    }
+    first, second = create_app(config), create_app(config)
+    assert first.config["RATELIMIT_STORAGE_URI"] == redis_url
+    with first.app_context():
+        db.create_all()
+        db.engine.dispose()
+    codes = []
+    for app in (first, second, first, second):
+        with app.app_context():
+            client = app.test_client()
+            codes.append(
+                client.post("/login", data={"email": "a@b.org", "password": "x" * 12}).status_code
+            )
+            db.engine.dispose()
+    redis.Redis.from_url(redis_url).flushdb()
+    assert codes == [200, 200, 200, 429]
