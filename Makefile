@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	@echo "Benchmarks arrive with the scale-out issue; see bench/README.md."
+	$(BIN)/python bench/embedded_broker.py 300
 
 clean:
 	rm -rf $(VENV) instance test-output .pytest_cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Flask, abort, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -88,8 +88,6 @@ def init_access(app: Flask) -> None:
 
 def enforce():
     """The single access check, run before every view."""
-    from flask import current_app
-
     endpoint = request.endpoint
     if endpoint is None or endpoint in EXEMPT_ENDPOINTS:
         return None  # unmatched URLs 404 on their own
