@@ -45,6 +45,10 @@ class Config:
     # Backoff between SMTP attempts: base x 2^(attempt-1), capped.
     MAIL_RETRY_BASE_SECONDS: int = _env_int("ORGWELL_MAIL_RETRY_BASE_SECONDS", 30)
     MAIL_RETRY_MAX_SECONDS: int = _env_int("ORGWELL_MAIL_RETRY_MAX_SECONDS", 3600)
+    # A row left in "sending" this long lost its worker (longer than any SMTP conversation).
+    MAIL_STALE_CLAIM_SECONDS: int = _env_int("ORGWELL_MAIL_STALE_CLAIM_SECONDS", 300)
+    # A due row waits this long for its queued task before the sweep queues it again.
+    MAIL_SWEEP_GRACE_SECONDS: int = _env_int("ORGWELL_MAIL_SWEEP_GRACE_SECONDS", 60)
 
     PUBLIC_SIGNUP: bool = _env_bool("ORGWELL_PUBLIC_SIGNUP", False)
     SESSION_IDLE_MINUTES: int = _env_int("ORGWELL_SESSION_IDLE_MINUTES", 8 * 60)

@@ -8,7 +8,7 @@ the periodic sweep (`requeue_due_messages`) finds the pending row and queues it 
 Sending is two transactions: `claim_message` turns a row from pending to sending (one
 conditional UPDATE, so only one worker wins), the task commits, and `deliver_claimed`
 sends it and records the outcome. A worker that dies between the two leaves a row in
-`sending`; once the claim is STALE_CLAIM old the sweep gives it back. At most that one
+`sending`; once the claim is MAIL_STALE_CLAIM_SECONDS old the sweep gives it back. At most that one
 message can go out twice; none is lost.
 """
 from __future__ import annotations
@@ -25,11 +25,17 @@ from orgwell.extensions import db
 from orgwell.notifications.mailer import MailError, get_backend
 from orgwell.notifications.models import DevMail, OutboxMessage
 
-# Longer than any SMTP conversation can last (SMTP_TIMEOUT applies to each step of it).
-STALE_CLAIM = timedelta(minutes=5)
-# How long a due row may wait for its queued task before the sweep queues another.
-SWEEP_GRACE = timedelta(minutes=1)
 SWEEP_BATCH = 500
+
+
+def _stale_claim() -> timedelta:
+    """After this long in `sending`, a row's worker is presumed lost (MAIL_STALE_CLAIM_SECONDS)."""
+    return timedelta(seconds=current_app.config["MAIL_STALE_CLAIM_SECONDS"])
+
+
+def _sweep_grace() -> timedelta:
+    """How long a due row may wait for its queued task before the sweep queues another."""
+    return timedelta(seconds=current_app.config["MAIL_SWEEP_GRACE_SECONDS"])
 
 _PENDING_KEY = "orgwell_outbox_ids"
 
@@ -102,7 +108,7 @@ def claim_message(message_id: int) -> Claim | None:
     """Mark the outbox row `message_id` as being sent by us, if nobody else holds it.
 
     Claimable: a pending row that is due, or a row left in `sending` by a worker that
-    stopped answering STALE_CLAIM ago. Returns None for every other case (sent, failed,
+    stopped answering MAIL_STALE_CLAIM_SECONDS ago. Returns None for every other case (sent, failed,
     not due, held by a live worker, deleted), which makes a repeated task a no-op. Counts
     the attempt. Flushes; the caller commits before sending, so other workers see the claim.
     """
@@ -123,7 +129,7 @@ def claim_message(message_id: int) -> Claim | None:
                 ),
                 and_(
                     OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at < now - STALE_CLAIM,
+                    OutboxMessage.claimed_at < now - _stale_claim(),
                 ),
             ),
         )
@@ -184,7 +190,7 @@ def retry_delay(attempt: int) -> int:
 
 
 def _settle(claim: Claim, **values) -> None:
-    # Only while the claim is still ours: a worker that stalled past STALE_CLAIM may have
+    # Only while the claim is still ours: a worker that stalled past the stale-claim age may have
     # been overtaken, and the newer attempt's outcome wins.
     result = db.session.execute(
         update(OutboxMessage)
@@ -206,14 +212,17 @@ def requeue_due_messages() -> list[int]:
     """Find outbox rows whose task was lost and queue them again after the commit.
 
     Gives back rows stuck in `sending` under a stale claim (or fails them when their
-    attempts are used up), then takes pending rows due for SWEEP_GRACE and moves their
+    attempts are used up), then takes pending rows due for the sweep grace and moves their
     next_attempt_at to now, so that the next sweep leaves them alone for another
-    SWEEP_GRACE. The UPDATE ... RETURNING makes overlapping sweeps pick disjoint rows.
+    grace period. The UPDATE ... RETURNING makes overlapping sweeps pick disjoint rows.
     Returns the ids queued (at most SWEEP_BATCH). Flushes; the caller commits.
     """
     now = utcnow()
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    stale = and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM)
+    grace = _sweep_grace()
+    stale = and_(
+        OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - _stale_claim()
+    )
     db.session.execute(
         update(OutboxMessage)
         .where(stale, OutboxMessage.attempts >= max_attempts)
@@ -223,13 +232,13 @@ def requeue_due_messages() -> list[int]:
     db.session.execute(
         update(OutboxMessage)
         .where(stale)
-        .values(status="pending", claimed_at=None, next_attempt_at=now - SWEEP_GRACE)
+        .values(status="pending", claimed_at=None, next_attempt_at=now - grace)
         .execution_options(synchronize_session=False)
     )
     due = and_(
         OutboxMessage.status == "pending",
         func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
-        <= now - SWEEP_GRACE,
+        <= now - grace,
     )
     batch = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(SWEEP_BATCH)
     ids = db.session.scalars(
