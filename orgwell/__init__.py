@@ -128,6 +128,7 @@ def register_celery(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from orgwell.admin.views import bp as admin_bp
     from orgwell.api.views import bp as api_bp
+    from orgwell.audit.views import bp as audit_bp
     from orgwell.auth.views import bp as auth_bp
     from orgwell.health.views import bp as health_bp
     from orgwell.home.views import bp as home_bp
@@ -135,7 +136,9 @@ def register_blueprints(app: Flask) -> None:
     from orgwell.orgs.views import bp as orgs_bp
     from orgwell.orgs.views import organisations_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp):
+    for blueprint in (
+        home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp, audit_bp
+    ):
         app.register_blueprint(blueprint)
     if app.config["SHOW_DEV_MAIL"]:
         app.register_blueprint(mail_bp)
