@@ -42,4 +42,4 @@ def test_site_admin_sees_site_level_events_only(client, auth, db, world):
 def test_an_action_on_oneself_is_not_named_twice(client, auth, world):
     auth.login(world["admin"].email)
     page = client.get("/admin/activity").get_data(as_text=True)
-    assert f"logged in: <strong>{world['admin'].name}" not in page
+    assert "logged in" in page and "logged in:" not in page
