@@ -315,3 +315,15 @@ def test_no_resend_for_someone_with_a_password(client, login_as, world):
     response = client.post(f"/o/riverside/staff/{member.id}/invite", follow_redirects=True)
     assert "already set a password" in response.data.decode()
     assert outbox_to(world["staff_a"].email) == []
+
+
+def test_pages_of_staff_keep_the_filters(client, auth, world, db):
+    for _ in range(60):
+        factories.MembershipFactory(organisation=world["org_x"], teams=[world["team_b"]])
+    db.session.commit()
+    auth.login(world["owner_x"].email)
+    team = world["team_b"].id
+    first = client.get(f"/o/riverside/staff?team={team}&status=current").get_data(as_text=True)
+    assert f"/o/riverside/staff?team={team}&amp;status=current&amp;page=2" in first
+    second = client.get(f"/o/riverside/staff?team={team}&status=current&page=2")
+    assert second.status_code == 200
