@@ -13,4 +13,10 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 30},
     },
+    # Start imports whose task was lost (the broker was down when the owner confirmed).
+    "staff-import-sweep": {
+        "task": "staff.sweep_imports",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
 }

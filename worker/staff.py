@@ -24,3 +24,10 @@ def run_import(job_id: int) -> None:
         imports.fail_import(job_id, "The import stopped on an unexpected error; the people "
                                     "listed as imported were added. Contact support.")
         db.session.commit()
+
+
+@shared_task(name="staff.sweep_imports")
+def sweep_imports() -> None:
+    """Start again the confirmed imports whose task was lost (beat, every minute)."""
+    for job_id in imports.stalled_import_ids():
+        run_import.delay(job_id)

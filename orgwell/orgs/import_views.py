@@ -85,5 +85,6 @@ def _enqueue(job_id: int) -> None:
         run_import.delay(job_id)
     except Exception:  # noqa: BLE001 - the job stays queued and the page says so
         current_app.logger.exception("could not queue staff import %s", job_id)
-        flash("The background worker could not be reached; the import will wait in the "
-              "queue. If it does not start, ask your administrator.", "warning")
+        flash("The background worker could not be reached right now; the import waits in "
+              "the queue and starts within a minute of the worker being reachable again.",
+              "warning")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -150,6 +151,19 @@ def run_import(job_id: int, batch_size: int = BATCH_SIZE) -> Iterator[ImportJob]
     )
     db.session.flush()
     yield job
+
+
+def stalled_import_ids(older_than: timedelta = timedelta(minutes=1)) -> list[int]:
+    """Jobs confirmed a while ago that no worker has started: their task was lost.
+
+    Queueing one of them again is safe: a run first claims the job (queued -> running),
+    so a duplicate delivery finds it taken and does nothing.
+    """
+    return list(db.session.scalars(
+        select(ImportJob.id)
+        .where(ImportJob.status == "queued", ImportJob.created_at < utcnow() - older_than)
+        .order_by(ImportJob.id)
+    ))
 
 
 def fail_import(job_id: int, message: str) -> None:

@@ -18,3 +18,9 @@ def test_mail_and_health_modules_are_loaded(app):
     celery = app.extensions["celery"]
     celery.loader.import_default_modules()
     assert {"mail.send", "mail.sweep"} <= set(celery.tasks)
+
+
+def test_every_scheduled_task_exists(app):
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    assert {entry["task"] for entry in BEAT_SCHEDULE.values()} <= set(celery.tasks)
