@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import Flask, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from orgwell.extensions import db
 
@@ -14,14 +15,21 @@ def user_organisations(user) -> list[tuple[object, str]]:
     """(organisation, role) pairs the user can open: memberships first, then consultancies."""
     from orgwell.orgs.models import ConsultantGrant, Membership
 
+    # Joined loads: a consultant with many clients costs two queries per page, not one each.
     rows = [
         (m.organisation, m.role)
-        for m in db.session.scalars(select(Membership).filter_by(user_id=user.id, status="active"))
+        for m in db.session.scalars(
+            select(Membership)
+            .filter_by(user_id=user.id, status="active")
+            .options(joinedload(Membership.organisation))
+        )
     ]
     rows += [
         (grant.organisation, "consultant")
         for grant in db.session.scalars(
-            select(ConsultantGrant).filter_by(consultant_id=user.id, revoked_at=None)
+            select(ConsultantGrant)
+            .filter_by(consultant_id=user.id, revoked_at=None)
+            .options(joinedload(ConsultantGrant.organisation))
         )
     ]
     return sorted(rows, key=lambda pair: pair[0].name)
