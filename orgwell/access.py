@@ -124,20 +124,21 @@ def _enforce_org_rule(rule: Rule, view_args: dict):
             organisation_id=org.id, user_id=current_user.id, status="active"
         )
     )
-    grant = db.session.scalar(
-        select(ConsultantGrant).filter_by(
-            organisation_id=org.id, consultant_id=current_user.id, revoked_at=None
-        )
-    )
-    if membership is None and grant is None:
-        abort(404)  # another organisation's objects do not exist for this caller
-    g.org, g.membership, g.consultant_grant = org, membership, grant
     if membership is not None and membership.role in rule.roles:
-        g.acting_as = membership.role
-    elif grant is not None and rule.consultant:
-        g.acting_as = "consultant"
+        acting_as = membership.role
     else:
-        abort(403)
+        # Only now is a consultant grant worth a query: members pass on their role.
+        grant = db.session.scalar(
+            select(ConsultantGrant).filter_by(
+                organisation_id=org.id, consultant_id=current_user.id, revoked_at=None
+            )
+        )
+        if membership is None and grant is None:
+            abort(404)  # another organisation's objects do not exist for this caller
+        if grant is None or not rule.consultant:
+            abort(403)
+        acting_as = "consultant"
+    g.org, g.membership, g.acting_as = org, membership, acting_as
 
     scope = leader_team_ids(membership) if g.acting_as == "leader" else None
     g.team_scope = scope
