@@ -92,14 +92,7 @@ def confirm_import(job: ImportJob) -> bool:
     The conditional UPDATE makes a double click, or two owners at once, queue it only once.
     The caller commits, then hands the job id to the worker.
     """
-    result = db.session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == job.id, ImportJob.status == "preview")
-        .values(status="queued")
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(job)
-    if result.rowcount != 1:
+    if not _move(job, "preview", "queued"):
         return False
     record("staff_import_confirmed", target=job, organisation_id=job.organisation_id)
     return True
@@ -121,7 +114,7 @@ def run_import(job_id: int, batch_size: int = BATCH_SIZE) -> Iterator[ImportJob]
     org = db.session.get(Organisation, job.organisation_id)
     inviter = db.session.get(User, job.created_by_id) if job.created_by_id else None
     if job.status == "queued":
-        if not _claim(job):
+        if not _move(job, "queued", "running"):  # a duplicate delivery finds it taken
             return
         clash = _already_members(org, [row["email"] for row in job.rows])
         if clash:
@@ -193,12 +186,16 @@ def import_progress(job: ImportJob) -> dict:
     }
 
 
-def _claim(job: ImportJob) -> bool:
-    """queued -> running, once: a duplicate delivery of the task finds it taken."""
+def _move(job: ImportJob, from_status: str, to_status: str) -> bool:
+    """Change the job's status only if it is still `from_status`; True for the one winner.
+
+    A conditional UPDATE, so that two callers at once (a double click, a duplicate task
+    delivery) cannot both win.
+    """
     result = db.session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job.id, ImportJob.status == "queued")
-        .values(status="running")
+        .where(ImportJob.id == job.id, ImportJob.status == from_status)
+        .values(status=to_status)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(job)
