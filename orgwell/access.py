@@ -8,6 +8,7 @@ about answer 404; a member of the organisation lacking the role gets 403.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
@@ -58,6 +59,34 @@ LEADER_OR_CONSULTANT = Rule(
 OWNER = Rule("owner", roles=frozenset({"owner"}))
 OWNER_OR_CONSULTANT = Rule("owner or consultant", roles=frozenset({"owner"}), consultant=True)
 CONSULTANT = Rule("consultant of the organisation", consultant=True)
+
+
+@dataclass(frozen=True)
+class ObjectResolver:
+    """How `enforce()` loads the object a URL argument names (e.g. `<program_id>`).
+
+    load(id) returns the object or None; the object must carry `organisation_id`.
+    visible(obj) may narrow it further (a staff member's own assignment, a leader's teams);
+    it runs with g.org, g.membership, g.acting_as and g.team_scope already set.
+    """
+
+    attr: str
+    load: Callable[[int], object | None]
+    visible: Callable[[object], bool] | None = None
+
+
+# URL argument name -> resolver; domains register theirs with `resolves()`.
+OBJECT_RESOLVERS: dict[str, ObjectResolver] = {}
+
+
+def resolves(arg: str, attr: str, visible: Callable[[object], bool] | None = None):
+    """Register `load` as the loader of URL argument `arg`; the object lands on `g.<attr>`."""
+
+    def register(load):
+        OBJECT_RESOLVERS[arg] = ObjectResolver(attr, load, visible)
+        return load
+
+    return register
 
 
 def allow(rule: Rule):
@@ -156,6 +185,21 @@ def _enforce_org_rule(rule: Rule, view_args: dict):
         if scope is not None and not {t.id for t in target.current_teams} & scope:
             abort(404)
         g.target_membership = target
+    for arg, resolver in OBJECT_RESOLVERS.items():
+        if arg in view_args:
+            _resolve_object(org, resolver, view_args[arg])
+
+
+def _resolve_object(org, resolver: ObjectResolver, object_id) -> None:
+    obj = resolver.load(object_id)
+    if obj is None:
+        # Nothing by that id anywhere: the caller passed the role check, so this is the
+        # view's own "not found", not a refusal.
+        g.access_granted = True
+        abort(404)
+    if obj.organisation_id != org.id or (resolver.visible and not resolver.visible(obj)):
+        abort(404)  # another organisation's (or another person's) object does not exist here
+    setattr(g, resolver.attr, obj)
 
 
 def leader_team_ids(membership) -> set[int]:
