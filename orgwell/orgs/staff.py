@@ -17,6 +17,7 @@ from orgwell.auth.services import create_user, find_user, invite_user
 from orgwell.auth.sessions import end_all_sessions
 from orgwell.database import utcnow
 from orgwell.extensions import db
+from orgwell.orgs.events import emit
 from orgwell.orgs.models import ROLES, Membership, Organisation, Team, TeamAssignment
 from orgwell.orgs.services import FieldError
 
@@ -142,6 +143,8 @@ def add_person(
         db.session.add(TeamAssignment(membership=membership, team=team, started_on=started))
     db.session.flush()
     invite_if_needed(membership, invited_by=invited_by)
+    if teams:
+        emit("joined_teams", membership, team_ids=[t.id for t in teams], on=started)
     record(
         "person_added", target=membership, organisation_id=org.id,
         actor_id=invited_by.id if invited_by else None,
@@ -203,6 +206,12 @@ def update_person(
     if set(current) != set(wanted):
         changes["team_ids"] = {"from": sorted(current), "to": sorted(wanted)}
     db.session.flush()
+    # Other domains react after the change is flushed (programs: leave, joiners).
+    if "on_leave" in changes:
+        emit("leave_started" if on_leave else "leave_ended", membership, on=moved_on)
+    joined = sorted(set(wanted) - set(current))
+    if joined:
+        emit("joined_teams", membership, team_ids=joined, on=moved_on)
     if changes:
         record("person_updated", target=membership, organisation_id=org.id, **changes)
     return membership
@@ -233,6 +242,7 @@ def mark_leaver(membership: Membership, left_on: date, *, actor: User | None = N
     # Every login ends, not only this organisation's pages: a copied cookie stops working.
     end_all_sessions(membership.user)
     db.session.flush()
+    emit("left", membership, on=left_on)
     record(
         "person_left", target=membership, organisation_id=membership.organisation_id,
         left_on=left_on.isoformat(),
