@@ -1,0 +1,65 @@
+"""Stored instrument versions: the built-ins and each organisation's own, never edited in place.
+
+A campaign points at one row (`instrument_versions.id`), so the items and scoring rules its
+answers were given under stay exactly as they were. A change to an instrument is a new row with
+the next version number. Built-in rows have no organisation; a partial unique index keeps each
+(key, version) of them single even when two processes materialise them at once (NULLs never
+collide in the ordinary unique constraint).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from orgwell.database import UTCDateTime, utcnow
+from orgwell.extensions import db
+from orgwell.surveys.instruments.definition import Instrument, parse_definition
+
+SOURCES = ("builtin", "upload", "custom")
+
+
+class InstrumentVersion(db.Model):
+    __tablename__ = "instrument_versions"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "key", "version"),
+        Index(
+            "uq_instrument_versions_builtin_key_version",
+            "key",
+            "version",
+            unique=True,
+            sqlite_where=text("organisation_id IS NULL"),
+            postgresql_where=text("organisation_id IS NULL"),
+        ),
+        CheckConstraint("source in ('builtin', 'upload', 'custom')", name="source_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: a built-in instrument, available to every organisation.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(10))
+    # The definition as `Instrument.to_dict()` writes it; its "version" equals `version`.
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()  # noqa: F821
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.organisation_id is None
+
+    @cached_property
+    def instrument(self) -> Instrument:
+        """The parsed definition (rows are never changed, so parsing once per load is safe)."""
+        return parse_definition(self.definition)

@@ -1,0 +1,82 @@
+"""The survey link `/s/<token>`: the form, sending it, the thank-you page with the scores.
+
+Anyone holding the link may answer (rule ANONYMOUS: the token is the credential); CSRF is
+on and the route is rate-limited. The thank-you page is rendered straight from the POST that
+stored the answers: the scores are never put in the session or behind a URL, so reloading
+(which posts again and finds the link used) or coming back later shows them no more.
+`answer_page` is shared with "My surveys", which answers an invitation without its token.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from orgwell.access import ANONYMOUS, allow
+from orgwell.extensions import db, limiter
+from orgwell.surveys import responding
+from orgwell.surveys.my_results import scale_range
+
+bp = Blueprint("surveys_respond", __name__)
+
+class SendForm(FlaskForm):
+    """Only the CSRF token and the "send anyway" flag: the answers are read by
+    `responding.read_answers`, which knows the instrument's items and options."""
+
+    send_partial = HiddenField()
+
+
+def _rate_limit() -> str:
+    return current_app.config["SURVEY_RATE_LIMIT"]
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+@limiter.limit(_rate_limit)
+def form(token: str):
+    viewer = current_user.id if current_user.is_authenticated else None
+    try:
+        survey = responding.open_by_token(token, viewer_id=viewer)
+    except responding.LinkProblem as problem:
+        return link_problem_page(problem)
+    return answer_page(survey, action=url_for(".form", token=token))
+
+
+def answer_page(survey: responding.Survey, action: str):
+    """GET: the form. POST: check, store once and thank, or show the form again with why."""
+    form = SendForm()
+    answers = short = None
+    if form.validate_on_submit():
+        answers = responding.read_answers(survey, request.form)
+        short = responding.scales_short_of_answers(survey, answers.values)
+        if answers.ok and (not short or form.send_partial.data == "yes"):
+            try:
+                scores = responding.submit(survey, answers.values)
+            except responding.LinkProblem as problem:
+                db.session.rollback()
+                return link_problem_page(problem)
+            db.session.commit()
+            return _private(render_template(
+                "surveys/respond/thanks.html", survey=survey, scores=scores,
+                ranges={s.key: scale_range(survey.instrument, s.key) for s in survey.scales},
+            ))
+    return _private(render_template(
+        "surveys/respond/form.html", survey=survey, form=form, action=action,
+        answers=answers, short=short or [], field_prefix=responding.FIELD_PREFIX,
+        option_value=responding.option_field_value,
+    ))
+
+
+def link_problem_page(problem: responding.LinkProblem):
+    return _private(
+        render_template("surveys/respond/link_problem.html", reason=problem.reason),
+        problem.status,
+    )
+
+
+def _private(body: str, status: int = 200):
+    """Answers and scores must not linger in a browser or proxy cache."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response

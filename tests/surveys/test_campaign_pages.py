@@ -1,0 +1,182 @@
+"""Leader pages: create, edit, pause, send a wave now; bad input re-renders; never who answered."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from orgwell.database import utcnow
+from orgwell.extensions import db
+from orgwell.surveys import waves
+from orgwell.surveys.models import Campaign, Invitation, Wave
+
+
+@pytest.fixture
+def login_as(auth, world):
+    def login(persona: str):
+        assert auth.login(world[persona].email).status_code == 302
+        return world[persona]
+
+    return login
+
+
+def _form(**overrides) -> dict:
+    data = {
+        "name": "Monthly check-in",
+        "instrument_key": "cbi-work",
+        "wording": "",
+        "audience": "organisation",
+        "mode": "anonymous",
+        "threshold_k": "5",
+        "schedule": "monthly",
+        "start_date": utcnow().date().isoformat(),
+        "open_days": "7",
+        "reminder_max": "2",
+        "reminder_gap_days": "3",
+    }
+    data.update(overrides)
+    return data
+
+
+def _campaigns() -> int:
+    return db.session.scalar(select(func.count(Campaign.id)))
+
+
+def test_an_owner_creates_a_campaign(client, world, login_as):
+    login_as("owner_x")
+    page = client.get("/o/riverside/surveys/new")
+    assert page.status_code == 200
+    assert "Copenhagen Burnout Inventory" in page.text
+    response = client.post("/o/riverside/surveys/new", data=_form())
+    assert response.status_code == 302
+    campaign = db.session.scalar(select(Campaign))
+    assert response.headers["Location"].endswith(f"/o/riverside/surveys/{campaign.id}")
+    assert (campaign.name, campaign.mode, campaign.threshold_k) == ("Monthly check-in",
+                                                                    "anonymous", 5)
+    listing = client.get("/o/riverside/surveys/")
+    assert "Monthly check-in" in listing.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"threshold_k": "2"}, "Number must be between 3 and 50"),
+        ({"threshold_k": "many"}, "Not a valid integer"),
+        ({"name": ""}, "This field is required"),
+        ({"audience": "teams"}, "Choose at least one clinic or team"),
+        ({"schedule": "weekly", "open_days": "10"}, "1 to 7 days"),
+        ({"start_date": "yesterday"}, "Not a valid date"),
+        ({"start_date": (utcnow().date() - timedelta(days=3)).isoformat()}, "today or a later"),
+        ({"mode": "public"}, "Not a valid choice"),
+        ({"instrument_key": "mbi"}, "Not a valid choice"),
+        ({"team_ids": "abc", "audience": "teams"}, "Invalid choice"),
+    ],
+)
+def test_bad_input_re_renders_with_the_error_and_saves_nothing(
+    client, world, login_as, overrides, message
+):
+    login_as("owner_x")
+    response = client.post("/o/riverside/surveys/new", data=_form(**overrides))
+    assert response.status_code == 200
+    assert message in response.text
+    assert _campaigns() == 0
+
+
+def test_a_leader_sees_and_runs_only_campaigns_of_their_teams(
+    client, world, login_as, make_campaign
+):
+    everyone = make_campaign(world["org_x"], name="Everyone pulse")
+    login_as("leader_a")
+    assert "Everyone pulse" not in client.get("/o/riverside/surveys/").text
+    assert client.get(f"/o/riverside/surveys/{everyone.id}").status_code == 404
+    assert client.post(f"/o/riverside/surveys/{everyone.id}/pause").status_code == 404
+    # The whole organisation is not theirs to choose.
+    refused = client.post("/o/riverside/surveys/new", data=_form())
+    assert refused.status_code == 200 and _campaigns() == 1
+    response = client.post("/o/riverside/surveys/new", data=_form(
+        audience="teams", team_ids=str(world["team_a"].id), name="North pulse"))
+    assert response.status_code == 302
+    assert "North pulse" in client.get("/o/riverside/surveys/").text
+    south = client.post("/o/riverside/surveys/new", data=_form(
+        audience="teams", team_ids=str(world["team_b"].id), name="South pulse"))
+    assert south.status_code == 200 and _campaigns() == 2
+
+
+def test_another_organisations_campaign_does_not_exist(client, world, login_as, make_campaign):
+    theirs = make_campaign(world["org_y"], created_by=world["owner_y"])
+    login_as("owner_x")
+    for url in ("", "/edit", "/send"):
+        assert client.get(f"/o/riverside/surveys/{theirs.id}{url}").status_code == 404
+    assert client.post(f"/o/riverside/surveys/{theirs.id}/send").status_code == 404
+    assert db.session.scalar(select(func.count(Wave.id))) == 0
+
+
+def test_a_consultant_may_look_but_not_change(client, world, login_as, campaign):
+    login_as("consultant_x")
+    page = client.get(f"/o/riverside/surveys/{campaign.id}")
+    assert page.status_code == 200 and "Send a wave now" not in page.text
+    assert client.get(f"/o/riverside/surveys/{campaign.id}/edit").status_code == 403
+    assert client.post(f"/o/riverside/surveys/{campaign.id}/send").status_code == 403
+
+
+def test_staff_cannot_see_campaigns(client, world, login_as, campaign):
+    login_as("staff_a")
+    assert client.get("/o/riverside/surveys/").status_code == 403
+
+
+def test_send_a_wave_now_confirms_first_then_sends_once(client, world, login_as, campaign):
+    login_as("owner_x")
+    confirm = client.get(f"/o/riverside/surveys/{campaign.id}/send")
+    assert confirm.status_code == 200
+    assert "<strong>4</strong> people get an invitation" in confirm.text
+    assert "fixes the privacy mode" in confirm.text
+    assert db.session.scalar(select(func.count(Wave.id))) == 0
+    sent = client.post(f"/o/riverside/surveys/{campaign.id}/send")
+    assert sent.status_code == 302
+    again = client.post(f"/o/riverside/surveys/{campaign.id}/send")
+    assert again.status_code == 200 and "already opened today" in again.text
+    assert db.session.scalar(select(func.count(Wave.id))) == 1
+
+
+def test_the_wave_table_shows_totals_never_who_answered(
+    client, world, login_as, open_wave, fan_out
+):
+    fan_out(open_wave)
+    answered = db.session.scalar(select(Invitation).filter_by(
+        membership_id=world["staff_a"].memberships[0].id))
+    answered.answered, answered.answered_on = True, utcnow().date()
+    open_wave.responded_count = 1
+    db.session.commit()
+    login_as("owner_x")
+    page = client.get(f"/o/riverside/surveys/{open_wave.campaign_id}").text
+    assert '<td class="text-end">4</td>' in page and '<td class="text-end">1</td>' in page
+    assert "25%" in page
+    for persona in ("staff_a", "staff_b", "leader_a"):
+        assert world[persona].name not in page and world[persona].email not in page
+
+
+def test_a_locked_campaign_keeps_mode_and_k_whatever_is_posted(
+    client, world, login_as, campaign
+):
+    waves.open_wave(campaign, utcnow().date(), source="manual")
+    db.session.commit()
+    login_as("owner_x")
+    page = client.get(f"/o/riverside/surveys/{campaign.id}/edit")
+    assert 'name="mode"' not in page.text and "fixed since" in page.text.lower()
+    response = client.post(f"/o/riverside/surveys/{campaign.id}/edit", data=_form(
+        name="Renamed", mode="confidential", threshold_k="3"))
+    assert response.status_code == 302
+    db.session.refresh(campaign)
+    assert (campaign.name, campaign.mode, campaign.threshold_k) == ("Renamed", "anonymous", 5)
+
+
+def test_pause_and_resume(client, world, login_as, campaign):
+    login_as("owner_x")
+    client.post(f"/o/riverside/surveys/{campaign.id}/pause")
+    db.session.refresh(campaign)
+    assert campaign.status == "paused"
+    assert "Resume" in client.get(f"/o/riverside/surveys/{campaign.id}").text
+    client.post(f"/o/riverside/surveys/{campaign.id}/resume")
+    db.session.refresh(campaign)
+    assert campaign.status == "active"
