@@ -127,6 +127,7 @@ def register_celery(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from orgwell.admin.views import bp as admin_bp
+    from orgwell.api import openapi, programs  # noqa: F401  (they add routes to api_bp)
     from orgwell.api.views import bp as api_bp
     from orgwell.audit.views import bp as audit_bp
     from orgwell.auth.views import bp as auth_bp
@@ -135,9 +136,18 @@ def register_blueprints(app: Flask) -> None:
     from orgwell.notifications.views import bp as mail_bp
     from orgwell.orgs.views import bp as orgs_bp
     from orgwell.orgs.views import organisations_bp
+    from orgwell.privacy.views import bp as privacy_bp
+    from orgwell.programs.learning_views import bp as learning_bp
+    from orgwell.programs.views import bp as programs_bp
+    from orgwell.surveys.instruments.views import bp as instruments_bp
+    from orgwell.surveys.my_views import bp as surveys_my_bp
+    from orgwell.surveys.respond_views import bp as surveys_respond_bp
+    from orgwell.surveys.views import bp as surveys_bp
 
     for blueprint in (
-        home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp, audit_bp
+        home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp, audit_bp,
+        learning_bp, instruments_bp, surveys_respond_bp, surveys_my_bp, surveys_bp, privacy_bp,
+        programs_bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["SHOW_DEV_MAIL"]:

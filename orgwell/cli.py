@@ -11,9 +11,13 @@ def register_commands(app: Flask) -> None:
     from orgwell.demo import demo_command
     from orgwell.orgs.cli import orgs_cli, staff_cli
     from orgwell.runner import run_all_command
+    from orgwell.surveys.cli import surveys_cli
+    from orgwell.surveys.instruments.cli import instruments_cli
 
     for command in (users_cli, tokens_cli, orgs_cli, staff_cli, demo_command, run_all_command):
         app.cli.add_command(command)
+    app.cli.add_command(instruments_cli)
+    app.cli.add_command(surveys_cli)
 
 
 def _create_app():

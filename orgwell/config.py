@@ -53,8 +53,13 @@ class Config:
     PUBLIC_SIGNUP: bool = _env_bool("ORGWELL_PUBLIC_SIGNUP", False)
     SESSION_IDLE_MINUTES: int = _env_int("ORGWELL_SESSION_IDLE_MINUTES", 8 * 60)
     INVITE_VALID_DAYS: int = _env_int("ORGWELL_INVITE_VALID_DAYS", 7)
+    # People who left are erased this many days after their leaving date; 0 = never.
+    ERASE_LEAVERS_AFTER_DAYS: int = _env_int("ORGWELL_ERASE_LEAVERS_AFTER_DAYS", 365)
     RESET_VALID_HOURS: int = 2
     LOGIN_RATE_LIMIT: str = os.environ.get("ORGWELL_LOGIN_RATE_LIMIT", "10 per minute")
+    # Per client address on survey links. Generous: a whole clinic behind one address may
+    # answer in the same minute, and a 256-bit token cannot be guessed anyway.
+    SURVEY_RATE_LIMIT: str = os.environ.get("ORGWELL_SURVEY_RATE_LIMIT", "120 per minute")
     PASSWORD_MIN_LENGTH = 10
     SECURITY_HEADERS: bool = True
     HSTS: bool = False
@@ -89,6 +94,7 @@ class TestingConfig(Config):
     MAIL_BACKEND = os.environ.get("ORGWELL_MAIL_BACKEND", "dev")
     SHOW_DEV_MAIL = True
     LOGIN_RATE_LIMIT = "1000 per minute"
+    SURVEY_RATE_LIMIT = "1000 per minute"
 
 
 class ProductionConfig(Config):

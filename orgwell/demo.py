@@ -85,10 +85,14 @@ class Tally:
     users: int = 0
     organisations: int = 0
     grants: int = 0
+    programs: int = 0
+    campaigns: int = 0
 
     @property
     def anything(self) -> bool:
-        return bool(self.users or self.organisations or self.grants)
+        return bool(
+            self.users or self.organisations or self.grants or self.programs or self.campaigns
+        )
 
 
 class Demo:
@@ -108,7 +112,17 @@ class Demo:
         for org in (riverside, harbor):
             self.grant(consultant, org, admin)
         db.session.flush()
+        self.programs_and_surveys(riverside)
         return self.tally
+
+    def programs_and_surveys(self, org: Organisation) -> None:
+        """Riverside North's prehab cohort and 18 months of surveys around its start, so that
+        the dashboards have a before and an after. Each seeder adds nothing the second time."""
+        from orgwell.programs.demo import north_cohort_start, seed_programs
+        from orgwell.surveys.demo import seed_surveys
+
+        self.tally.programs += seed_programs(org)
+        self.tally.campaigns += seed_surveys(org, north_cohort_start())
 
     # --- organisations ---------------------------------------------------------------------
 
@@ -250,7 +264,8 @@ def demo_command():
     if tally.anything:
         click.echo(
             f"Demo data loaded: {tally.organisations} organisations, {tally.users} accounts, "
-            f"{tally.grants} consultant grants."
+            f"{tally.grants} consultant grants, {tally.programs} programs with cohorts, "
+            f"{tally.campaigns} survey histories."
         )
     else:
         click.echo("Demo data already present; nothing changed.")

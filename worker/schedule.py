@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-TASK_MODULES = ["worker.mail", "worker.staff", "worker.health"]
+TASK_MODULES = ["worker.mail", "worker.staff", "worker.health", "worker.surveys", "worker.programs",
+                "worker.privacy"]
 
 BEAT_SCHEDULE = {
     # Re-queue outbox rows whose hand-off to the broker was lost or whose worker died.
@@ -18,5 +19,46 @@ BEAT_SCHEDULE = {
         "task": "staff.sweep_imports",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 60},
+    },
+    # Survey waves: open those due (and restart lost fan-outs), remind, close. Each is
+    # idempotent, so a late or doubled run does no harm.
+    "surveys-open-waves": {
+        "task": "surveys.open_due_waves",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
+    "surveys-reminders": {
+        "task": "surveys.send_reminders",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
+    "surveys-close-waves": {
+        "task": "surveys.close_due_waves",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 300},
+    },
+    # Programs: release modules, remind, and the weekly digest. Hourly, but each job is
+    # idempotent per day (the digest per week), so a run that comes late or twice is harmless.
+    "programs-release": {
+        "task": "programs.release_due",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+    "programs-reminders": {
+        "task": "programs.send_reminders",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+    "programs-digest": {
+        "task": "programs.weekly_digest",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+    # Erase people who left more than ERASE_LEAVERS_AFTER_DAYS ago. The job erases by date
+    # and skips people already erased, so running it every few hours is the same as daily.
+    "privacy-erase-leavers": {
+        "task": "privacy.erase_leavers",
+        "schedule": timedelta(hours=6),
+        "options": {"expires": 3600},
     },
 }

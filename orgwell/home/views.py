@@ -58,12 +58,18 @@ def index():
 @bp.get("/my/<slug>")
 @allow(MEMBER)
 def member(slug: str):
-    """A member's own page in one organisation: their teams and how confidentiality works."""
+    """A member's own page in one organisation: what is waiting for them (check-ins and
+    learning), their teams, and how confidentiality works."""
+    from orgwell.programs.home import home_card as learning_card
+    from orgwell.surveys.home import home_card as surveys_card
+
     return render_template(
         "home/member.html",
         organisation=g.org,
         membership=g.membership,
         min_group=services.MIN_REPORTING_GROUP,
+        surveys=surveys_card(g.membership),
+        learning=learning_card(g.membership),
     )
 
 

@@ -75,13 +75,18 @@ def test_people_who_may_not_create_organisations_get_403(client, login_as, world
 
 
 def test_checklist_ticks_itself(db):
+    """The foundation's own steps; programs and surveys append theirs (tested there)."""
     owner = factories.UserFactory()
     org = services.create_organisation("Fresh", "fresh", owner)
-    assert [item.done for item in services.onboarding_checklist(org)] == [True, False, False]
+
+    def done():
+        return [item.done for item in services.onboarding_checklist(org)][:3]
+
+    assert done() == [True, False, False]
     services.create_team(org, "Main clinic")
-    assert [item.done for item in services.onboarding_checklist(org)] == [True, True, False]
+    assert done() == [True, True, False]
     factories.MembershipFactory(organisation=org)
-    assert all(item.done for item in services.onboarding_checklist(org))
+    assert done() == [True, True, True]
 
 
 def test_counts(world, db):
