@@ -16,6 +16,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# Links in mails point at the port the app runs on, unless ORGWELL_BASE_URL says otherwise.
+run: export ORGWELL_BASE_URL ?= http://127.0.0.1:$(or $(PORT),5000)
 run: $(STAMP)
 	$(BIN)/orgwell db upgrade
 	$(BIN)/orgwell demo

@@ -264,8 +264,8 @@ def demo_command():
     if tally.anything:
         click.echo(
             f"Demo data loaded: {tally.organisations} organisations, {tally.users} accounts, "
-            f"{tally.grants} consultant grants, {tally.programs} programs with cohorts, "
-            f"{tally.campaigns} survey histories."
+            f"{tally.grants} consultant grants, {tally.programs} program demo (cohorts and progress), "
+            f"{tally.campaigns} survey history."
         )
     else:
         click.echo("Demo data already present; nothing changed.")

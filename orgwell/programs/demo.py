@@ -35,7 +35,8 @@ def north_cohort_start(today: date | None = None) -> date:
 
 
 def seed_programs(org, today: date | None = None) -> bool:
-    """Copy "Burnout prehab" into `org` and enroll Riverside North and South with progress.
+    """Copy "Burnout prehab" into `org` and enroll Riverside North and South with progress;
+    copy the self-enrollment "Two-week stress reset" beside it.
 
     Returns False (and changes nothing) when the demo program exists already. Flushes.
     """
@@ -47,6 +48,8 @@ def seed_programs(org, today: date | None = None) -> bool:
         return False
     owner = next((m.user for m in _members(org) if m.role == "owner"), None)
     program = library.copy_template(org, "burnout-prehab", created_by=owner)
+    # Open to everyone: what "My results" suggests to someone above the reference line.
+    library.copy_template(org, "stress-reset", created_by=owner)
     rng = random.Random(20260302)
     north = _cohort(program, org, "Riverside North", north_cohort_start(day), day, owner)
     south = _cohort(program, org, "Riverside South", day - timedelta(days=SOUTH_START_DAYS_AGO),
