@@ -264,8 +264,10 @@ def demo_command():
     if tally.anything:
         click.echo(
             f"Demo data loaded: {tally.organisations} organisations, {tally.users} accounts, "
-            f"{tally.grants} consultant grants, {tally.programs} program demo (cohorts and progress), "
-            f"{tally.campaigns} survey history."
+            f"{tally.grants} consultant grants"
+            + (", Riverside's program cohorts" if tally.programs else "")
+            + (", Riverside's survey history" if tally.campaigns else "")
+            + "."
         )
     else:
         click.echo("Demo data already present; nothing changed.")
