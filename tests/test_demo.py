@@ -100,3 +100,21 @@ def test_demo_accounts_log_in(app, demo):
             assert "FlexHealth Consulting — your clients" in response.get_data(as_text=True)
         else:
             assert response.headers["Location"] == home, email
+
+
+def test_the_programs_demo_has_completed_overdue_and_one_excused_module(demo, db):
+    from orgwell.programs.models import Assignment, Module, today
+
+    riverside = db.session.scalar(select(Organisation).filter_by(slug="riverside"))
+    assignments = db.session.scalars(
+        select(Assignment).filter_by(organisation_id=riverside.id)).all()
+    statuses = [a.status for a in assignments]
+    assert statuses.count("completed") > 10
+    assert statuses.count("excused") == 1
+    assert sum(a.is_overdue_on(today()) for a in assignments) >= 1
+    practice_logs = [a for a in assignments if a.status == "completed"
+                     and db.session.get(Module, a.module_id).kind == "practice"]
+    assert practice_logs, "the demo completes some practice logs"
+    assert all(a.practice_entries for a in practice_logs)
+    assert all(a.completed_at.date() in {e.day for e in a.practice_entries}
+               for a in practice_logs)

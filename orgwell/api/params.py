@@ -6,6 +6,7 @@ returns everything), so unknown parameters are refused too. Every list is pagina
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -59,7 +60,8 @@ def integer(args: Mapping[str, str], name: str, *, minimum: int = 0,
     if raw is None:
         return default
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 9:  # isdigit refuses signs; 9 digits keep it an int
+    # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() refuses or reads.
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise BadParameter(name, f"'{name}' must be a whole number, got '{raw[:40]}'.")
     value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.orgs.services import FieldError
 from orgwell.programs.content import is_http_url, render_markdown
+from orgwell.programs.learning import refresh_enrollment
 from orgwell.programs.models import (
     MODULE_KINDS,
     OPEN_STATUSES,
@@ -27,6 +29,7 @@ from orgwell.programs.models import (
     Module,
     Program,
     ProgramVersion,
+    today,
 )
 
 # Module columns a leader edits (and that a new version copies).
@@ -94,7 +97,7 @@ def check_module(data: dict) -> None:
     if data["kind"] == "video" and not data.get("video_url"):
         raise FieldError("video_url", "Give the video's web address.")
     hours = data.get("ce_hours")
-    if hours is not None and not (0 <= hours <= 100):
+    if hours is not None and not (Decimal(hours).is_finite() and 0 <= hours <= 100):
         raise FieldError("ce_hours", "CE hours go from 0 to 100.")
 
 
@@ -202,7 +205,8 @@ def publish(program: Program, *, apply_to_open: bool, published_by=None) -> Publ
 
     Open assignments of a module kept (same key) point at the new module row with dates
     recomputed from the enrollment start (plus time on leave); those of a removed module
-    close; added modules become new assignments. Completed and excused work is untouched.
+    close (completing the enrollment when nothing else was left); added modules become new
+    assignments. Completed and excused work is untouched.
     Raises FieldError("version") when there is no draft or it has no modules. Flushes.
     """
     draft = program.draft_version
@@ -231,7 +235,7 @@ def _apply_to_open(program: Program, version: ProgramVersion) -> PublishResult:
         select(Enrollment).where(Enrollment.program_id == program.id, Enrollment.status == "active")
     )
     for enrollment in enrollments:
-        seen = set()
+        seen, closed_here = set(), 0
         for assignment in enrollment.assignments:
             key = assignment.module.module_key
             seen.add(key)
@@ -240,7 +244,7 @@ def _apply_to_open(program: Program, version: ProgramVersion) -> PublishResult:
             module = by_key.get(key)
             if module is None:
                 assignment.status, assignment.closed_at = "closed", utcnow()
-                closed += 1
+                closed_here += 1
                 continue
             assignment.module_id = module.id
             set_dates(assignment, enrollment, module)
@@ -249,6 +253,10 @@ def _apply_to_open(program: Program, version: ProgramVersion) -> PublishResult:
             if module.module_key not in seen:
                 add_assignment(enrollment, module)
                 added += 1
+        closed += closed_here
+        if closed_here:
+            # The removed module may have been the last one they had left to do.
+            refresh_enrollment(enrollment, today())
     db.session.flush()
     return PublishResult(version, moved, added, closed)
 
@@ -271,7 +279,7 @@ def add_assignment(enrollment: Enrollment, module: Module) -> Assignment:
     """A new upcoming assignment of `module` for `enrollment` (the release job releases it)."""
     assignment = Assignment(
         organisation_id=enrollment.organisation_id, enrollment=enrollment,
-        membership_id=enrollment.membership_id, module_id=module.id, status="upcoming",
+        membership_id=enrollment.membership_id, module=module, status="upcoming",
         release_on=enrollment.start_on,
     )
     set_dates(assignment, enrollment, module)

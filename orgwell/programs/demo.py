@@ -115,11 +115,13 @@ def _progress(cohort: Cohort, day: date, rng: random.Random, *, done_rate: float
 def _complete(assignment, finished: date, rng: random.Random) -> None:
     module = assignment.module
     if module.kind == "practice":
-        for offset in range(0, 21, 1):
-            logged = assignment.release_on + timedelta(days=offset)
-            if logged <= finished and rng.random() < 0.7:
-                db.session.add(PracticeLogEntry(assignment=assignment, day=logged,
-                                                minutes=rng.choice((3, 3, 5, 10)), note=""))
+        # Some days between release and the finish, and always the finishing day itself:
+        # a practice log is never complete without an entry.
+        days = {assignment.release_on + timedelta(days=offset) for offset in range(21)}
+        logged = sorted(d for d in days if d < finished and rng.random() < 0.7) + [finished]
+        for practised in logged:
+            db.session.add(PracticeLogEntry(assignment=assignment, day=practised,
+                                            minutes=rng.choice((3, 3, 5, 10)), note=""))
     if module.kind == "reflection":
         assignment.reflection_text = "Noticed I carried a patient's frustration home; " \
             "tried naming it and planning one next step instead."

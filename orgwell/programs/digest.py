@@ -1,8 +1,10 @@
 """The weekly digest to leaders: overdue and completion counts per team in their scope.
 
 Owners get the whole organisation, leaders their teams (and the teams inside their
-clinics). One mail per person and ISO week (key `programs.digest:<membership>:<year>-W<week>`),
-so the job may run every hour. Only counts: no names, no reflections. Flushes.
+clinics), with small teams merged or left out when the organisation hides people from
+leaders (see progress.team_breakdown). One mail per person and ISO week (key
+`programs.digest:<membership>:<year>-W<week>`), so the job may run every hour. Only counts:
+no names, no reflections. Flushes.
 """
 from __future__ import annotations
 
@@ -15,7 +17,12 @@ from orgwell.extensions import db
 from orgwell.notifications.services import queue_mail
 from orgwell.orgs.models import Membership
 from orgwell.programs.models import Enrollment, Program
-from orgwell.programs.progress import current_teams_of, scoped_assignments, team_rows
+from orgwell.programs.progress import (
+    current_teams_of,
+    may_see_people,
+    scoped_assignments,
+    team_breakdown,
+)
 from orgwell.programs.release import already_queued, external_url
 
 
@@ -70,11 +77,14 @@ def _digest_for(member: Membership, cohort_ids: list[int], day: date) -> int:
     if not assignments:
         return 0
     teams_of = current_teams_of({a.membership_id for a in assignments})
-    rows, total = team_rows(assignments, teams_of, scope, day)
+    # Leaders who may not see people get no team row that would single someone out.
+    hide = not may_see_people(member.organisation_id, member.role)
+    found = team_breakdown(assignments, teams_of, scope, day, hide_small=hide)
     org = member.organisation
     queue_mail(
         key, member.user.email, "programs_digest", organisation_id=org.id,
-        person=member.user, organisation=org, rows=rows, total=total, day=day,
+        person=member.user, organisation=org, rows=found.rows,
+        total=None if found.total_hidden else found.total, hidden=found.hidden, day=day,
         week=week_key(day), scope_all=scope is None,
         programs_url=external_url("programs.index", slug=org.slug),
     )

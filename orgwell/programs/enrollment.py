@@ -197,7 +197,8 @@ def enroll_joiner(membership: Membership, team_ids, joined_on: date) -> list[Enr
     """Enroll someone who joined `team_ids` in every cohort that auto-enrolls those teams.
 
     A cohort enrolled a clinic stands for its teams too. They start on their join date (not
-    before the cohort's start) with the program's current version. Flushes.
+    before the cohort's start) with the program's current version. Nobody is enrolled twice
+    in one cohort, nor again in a program they follow or completed. Flushes.
     """
     if membership.status != "active":
         return []
@@ -218,7 +219,7 @@ def enroll_joiner(membership: Membership, team_ids, joined_on: date) -> list[Enr
         version = program.current_version
         if program.archived or version is None:
             continue
-        if active_enrollment(program.id, membership.id) is not None:
+        if not _may_join(cohort, membership):
             continue
         start = max(joined_on, cohort.start_on)
         enrolled.append(enroll_person(cohort, membership, start, version, source="joiner"))
@@ -228,6 +229,21 @@ def enroll_joiner(membership: Membership, team_ids, joined_on: date) -> list[Enr
                organisation_id=membership.organisation_id,
                cohort_ids=[e.cohort_id for e in enrolled])
     return enrolled
+
+
+def _may_join(cohort: Cohort, membership: Membership) -> bool:
+    """Not when they follow the program now, were ever in this cohort (a move between two
+    teams of an enrolled clinic), or already completed the program in any cohort."""
+    found = db.session.scalar(
+        select(Enrollment.id).where(
+            Enrollment.membership_id == membership.id,
+            (Enrollment.cohort_id == cohort.id) | (
+                (Enrollment.program_id == cohort.program_id)
+                & Enrollment.status.in_(("active", "completed"))
+            ),
+        ).limit(1)
+    )
+    return found is None
 
 
 def close_for_leaver(membership: Membership, left_on: date) -> int:

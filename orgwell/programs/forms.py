@@ -5,6 +5,7 @@ matter (http(s) links, offsets) so that no other caller can skip them.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask_wtf import FlaskForm
@@ -26,6 +27,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -70,7 +72,7 @@ class ProgramForm(FlaskForm):
         self.parsed_days = []
         parts = [p.strip() for p in (field.data or "").split(",") if p.strip()]
         for part in parts:
-            if not part.isdigit() or int(part) > 60:
+            if not re.fullmatch(r"[0-9]{1,2}", part) or int(part) > 60:
                 raise ValidationError("Use whole numbers of days from 0 to 60, e.g. “3, 0”.")
             self.parsed_days.append(int(part))
         if len(self.parsed_days) > 5:
@@ -85,6 +87,12 @@ class ProgramForm(FlaskForm):
             "overdue_reminder_max": self.overdue_reminder_max.data,
             "overdue_reminder_gap_days": self.overdue_reminder_gap_days.data,
         }
+
+
+def _finite(form, field) -> None:
+    """DecimalField accepts "NaN", "sNaN" and "Infinity"; no hours are counted in those."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Not a valid number.")
 
 
 def _url_check(form, field) -> None:
@@ -109,7 +117,7 @@ class ModuleForm(FlaskForm):
     url = StringField("Course web address", validators=[Optional(), Length(max=500),
                                                         _url_check], filters=[_strip])
     ce_hours = DecimalField("CE hours", places=2, validators=[
-        Optional(), NumberRange(min=0, max=100, message="CE hours go from 0 to 100.")])
+        Optional(), _finite, NumberRange(min=0, max=100, message="CE hours go from 0 to 100.")])
     level = StringField("Level", validators=[Optional(), Length(max=40)], filters=[_strip])
     presenter = StringField("Presenter", validators=[Optional(), Length(max=200)],
                             filters=[_strip])

@@ -1,7 +1,9 @@
 """Programs' reactions to people joining teams, going on leave, coming back and leaving.
 
-Imported by orgwell/programs/views.py, so that the web app and the worker (both built by
-create_app) register it. Also adds the "Program chosen" step to the owner's checklist.
+`create_app` calls `register_program_hooks`, so the web app and the worker (both built by
+it) react the same way; importing this module changes nothing. It also adds the "Program
+chosen" step to the owner's checklist. Both lists are process-wide and tests build many
+apps, so registering is idempotent.
 """
 from __future__ import annotations
 
@@ -35,10 +37,13 @@ def program_chosen(org) -> org_services.ChecklistItem:
     )
 
 
-def register() -> None:
+def register_program_hooks(app=None) -> None:
+    """Subscribe to membership events and add the checklist step, once per process."""
     subscribe(on_membership_event)
     if program_chosen not in org_services.CHECKLIST_STEPS:
         org_services.CHECKLIST_STEPS.append(program_chosen)
 
 
-register()
+def register() -> None:
+    """The former name of `register_program_hooks` (tests of other domains call it)."""
+    register_program_hooks()

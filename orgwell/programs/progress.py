@@ -2,8 +2,10 @@
 
 Numbers come from assignments of the cohort, attributed to each person's current teams and
 limited to a leader's team scope. Whether leaders see individual people is the
-organisation's setting (owners always do; consultants never). Nothing here reads
-`Assignment.reflection_text`: it is private to the staff member.
+organisation's setting (owners always do; consultants never). When people are hidden, a
+team of 1-4 people would still show one person's completion, so such teams are merged into
+one "Other teams" row of at least MIN_REPORTING_GROUP people, or left out with the reason.
+Nothing here reads `Assignment.reflection_text`: it is private to the staff member.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from orgwell.extensions import db
+from orgwell.home.services import MIN_REPORTING_GROUP
 from orgwell.orgs.models import Membership, TeamAssignment
 from orgwell.programs.models import (
     Assignment,
@@ -25,6 +28,8 @@ from orgwell.programs.models import (
 )
 
 NO_TEAM = "No team"
+OTHER_TEAMS = f"Other teams (fewer than {MIN_REPORTING_GROUP} people each)"
+TOO_FEW = f"fewer than {MIN_REPORTING_GROUP} people"
 
 
 def settings_for(org_id: int) -> ProgramSettings:
@@ -65,9 +70,12 @@ class Counts:
     excused: int = 0
     team_id: int | None = None
     _members: set = field(default_factory=set, repr=False)
+    # The assignments counted (each once), for the completion rate over time.
+    items: list = field(default_factory=list, repr=False)
 
     def add(self, assignment: Assignment, day: date) -> None:
         self._members.add(assignment.membership_id)
+        self.items.append(assignment)
         self.people = len(self._members)
         if assignment.status in ("upcoming", "closed"):
             return
@@ -122,9 +130,24 @@ def scoped_assignments(cohort_ids, team_scope: set[int] | None) -> list[Assignme
     return list(db.session.scalars(stmt).unique())
 
 
-def team_rows(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
-              day: date) -> tuple[list[Counts], Counts]:
-    """Per-team counts (a person counts in each current team in scope) and the total."""
+@dataclass
+class TeamBreakdown:
+    """Team rows and the total; `hidden` names the teams left out (and why: TOO_FEW)."""
+
+    rows: list[Counts]
+    total: Counts
+    hidden: list[str] = field(default_factory=list)
+    total_hidden: bool = False
+
+
+def team_breakdown(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
+                   day: date, *, hide_small: bool = False) -> TeamBreakdown:
+    """Per-team counts (a person counts in each current team in scope) and the total.
+
+    With `hide_small` (people are hidden from the viewer), teams of fewer than
+    MIN_REPORTING_GROUP people are merged into one OTHER_TEAMS row when that row reaches
+    the minimum, else left out (named in `hidden`); a total below it is hidden too.
+    """
     rows: dict[object, Counts] = {}
     total = Counts("All teams")
     for assignment in assignments:
@@ -136,7 +159,32 @@ def team_rows(assignments, teams_of: dict[int, list], team_scope: set[int] | Non
             if key not in rows:
                 rows[key] = Counts(team.label if team else NO_TEAM, team_id=key)
             rows[key].add(assignment, day)
-    return sorted(rows.values(), key=lambda r: (r.team_id is None, r.label)), total
+    ordered = sorted(rows.values(), key=lambda r: (r.team_id is None, r.label))
+    if not hide_small:
+        return TeamBreakdown(ordered, total)
+    shown = [r for r in ordered if r.people >= MIN_REPORTING_GROUP]
+    small = [r for r in ordered if r.people < MIN_REPORTING_GROUP]
+    hidden = []
+    if small:
+        other = Counts(OTHER_TEAMS)
+        seen = set()
+        for row in small:
+            for assignment in row.items:
+                if assignment.id not in seen:  # someone in two small teams counts once
+                    seen.add(assignment.id)
+                    other.add(assignment, day)
+        if other.people >= MIN_REPORTING_GROUP:
+            shown.append(other)
+        else:
+            hidden = [r.label for r in small]
+    return TeamBreakdown(shown, total, hidden, total.people < MIN_REPORTING_GROUP)
+
+
+def team_rows(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
+              day: date, *, hide_small: bool = False) -> tuple[list[Counts], Counts]:
+    """`team_breakdown` as (rows, total) for callers that need no more."""
+    found = team_breakdown(assignments, teams_of, team_scope, day, hide_small=hide_small)
+    return found.rows, found.total
 
 
 @dataclass(frozen=True)
@@ -150,29 +198,59 @@ class WeekPoint:
         return round(100 * self.completed / self.released) if self.released else None
 
 
-def completion_over_time(assignments, start_on: date, day: date) -> list[WeekPoint]:
-    """Completion rate at the end of each week since `start_on`, up to `day`.
+def _counted(assignments) -> list[Assignment]:
+    return [a for a in assignments if a.status not in ("excused", "closed")]
 
-    Released by then: release date passed (excused and closed work left out); completed by
-    then: completed on or before that day.
+
+def week_endings(assignments, start_on: date, day: date) -> list[date]:
+    """The end of each week since `start_on` up to `day` (the last one cut at `day`).
+
+    After the last due date the curve only flattens: it stops a week after it.
     """
-    counted = [a for a in assignments if a.status not in ("excused", "closed")]
-    # After the last due date the curve only flattens: stop a week after it.
-    last_due = max((a.due_on for a in counted if a.due_on), default=None)
+    last_due = max((a.due_on for a in _counted(assignments) if a.due_on), default=None)
     if last_due is not None:
         day = min(day, last_due + timedelta(days=7))
-    points = []
+    cuts = []
     week_end = start_on + timedelta(days=6)
     while True:
-        cut = min(week_end, day)
-        released = sum(1 for a in counted if a.release_on <= cut and (
-            a.status != "upcoming"))
-        completed = sum(1 for a in counted if a.completed_at is not None
-                        and a.completed_at.date() <= cut)
-        points.append(WeekPoint(cut, released, completed))
-        if week_end >= day or len(points) >= 104:
-            return points
+        cuts.append(min(week_end, day))
+        if week_end >= day or len(cuts) >= 104:
+            return cuts
         week_end += timedelta(days=7)
+
+
+def point_at(assignments, cut: date) -> WeekPoint:
+    """Released by `cut` (release date passed; excused and closed work left out) and
+    completed on or before it."""
+    counted = _counted(assignments)
+    released = sum(1 for a in counted if a.release_on <= cut and a.status != "upcoming")
+    completed = sum(1 for a in counted if a.completed_at is not None
+                    and a.completed_at.date() <= cut)
+    return WeekPoint(cut, released, completed)
+
+
+def completion_over_time(assignments, start_on: date, day: date) -> list[WeekPoint]:
+    """Completion rate at the end of each week since `start_on`, up to `day`."""
+    return [point_at(assignments, cut) for cut in week_endings(assignments, start_on, day)]
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One week of the over-time table: a point per shown team row, and the total."""
+
+    week_ending: date
+    teams: list[WeekPoint]
+    total: WeekPoint | None
+
+
+def weeks_by_team(breakdown: TeamBreakdown, assignments, start_on: date,
+                  day: date) -> list[WeekRow]:
+    """Completion over time for each team row shown (same weeks for all) and the total."""
+    return [
+        WeekRow(cut, [point_at(row.items, cut) for row in breakdown.rows],
+                None if breakdown.total_hidden else point_at(assignments, cut))
+        for cut in week_endings(assignments, start_on, day)
+    ]
 
 
 @dataclass
@@ -211,19 +289,25 @@ class CohortProgress:
     cohort: Cohort
     teams: list[Counts]
     total: Counts
-    weeks: list[WeekPoint]
+    weeks: list[WeekRow]
     people: list[PersonRow] | None
+    hidden: list[str] = field(default_factory=list)
+    total_hidden: bool = False
 
 
 def cohort_progress(cohort: Cohort, *, team_scope: set[int] | None, show_people: bool,
                     day: date) -> CohortProgress:
-    """Everything the cohort progress page shows, scoped to the caller's teams."""
+    """Everything the cohort progress page shows, scoped to the caller's teams.
+
+    Without `show_people` small teams are merged or hidden (see `team_breakdown`).
+    """
     assignments = scoped_assignments([cohort.id], team_scope)
     teams_of = current_teams_of({a.membership_id for a in assignments})
-    teams, total = team_rows(assignments, teams_of, team_scope, day)
-    weeks = completion_over_time(assignments, cohort.start_on, day)
+    found = team_breakdown(assignments, teams_of, team_scope, day, hide_small=not show_people)
+    weeks = weeks_by_team(found, assignments, cohort.start_on, day)
     people = person_rows(assignments, teams_of, day) if show_people else None
-    return CohortProgress(cohort, teams, total, weeks, people)
+    return CohortProgress(cohort, found.rows, found.total, weeks, people, found.hidden,
+                          found.total_hidden)
 
 
 @dataclass
@@ -233,19 +317,28 @@ class ProgramSummary:
     completed: int
 
 
-def program_summaries(org_id: int) -> list[ProgramSummary]:
-    """The organisation's programs (not archived first) with enrollment counts."""
+def program_summaries(org_id: int, team_scope: set[int] | None = None) -> list[ProgramSummary]:
+    """The organisation's programs (not archived first) with enrollment counts.
+
+    A leader (`team_scope`) counts only people currently in their teams.
+    """
     programs = db.session.scalars(
         select(Program).filter_by(organisation_id=org_id)
         .options(selectinload(Program.versions))
         .order_by(Program.archived, func.lower(Program.name))
     ).all()
     counts = defaultdict(int)
-    for program_id, status, number in db.session.execute(
+    stmt = (
         select(Enrollment.program_id, Enrollment.status, func.count(Enrollment.id))
         .where(Enrollment.organisation_id == org_id)
         .group_by(Enrollment.program_id, Enrollment.status)
-    ):
+    )
+    if team_scope is not None:
+        stmt = stmt.where(Enrollment.membership_id.in_(
+            select(TeamAssignment.membership_id).where(
+                TeamAssignment.team_id.in_(team_scope), TeamAssignment.ended_on.is_(None))
+        ))
+    for program_id, status, number in db.session.execute(stmt):
         counts[(program_id, status)] = number
     return [ProgramSummary(p, counts[(p.id, "active")], counts[(p.id, "completed")])
             for p in programs]
@@ -255,11 +348,15 @@ def program_summaries(org_id: int) -> list[ProgramSummary]:
 class CohortSummary:
     cohort: Cohort
     total: Counts
+    hidden: bool = False
 
 
-def cohort_summaries(program: Program, team_scope: set[int] | None,
-                     day: date) -> list[CohortSummary]:
-    """The program's cohorts that have people in scope, newest first, with totals."""
+def cohort_summaries(program: Program, team_scope: set[int] | None, day: date, *,
+                     hide_small: bool = False) -> list[CohortSummary]:
+    """The program's cohorts that have people in scope, newest first, with totals.
+
+    With `hide_small` a total of fewer than MIN_REPORTING_GROUP people is marked hidden.
+    """
     cohorts = db.session.scalars(
         select(Cohort).filter_by(program_id=program.id)
         .order_by(Cohort.start_on.desc(), Cohort.id.desc())
@@ -272,4 +369,6 @@ def cohort_summaries(program: Program, team_scope: set[int] | None,
     for assignment in assignments:
         cohort_id = cohort_of[assignment.enrollment_id]
         totals.setdefault(cohort_id, Counts("All")).add(assignment, day)
-    return [CohortSummary(c, totals[c.id]) for c in cohorts if c.id in totals]
+    return [CohortSummary(c, totals[c.id],
+                          hide_small and totals[c.id].people < MIN_REPORTING_GROUP)
+            for c in cohorts if c.id in totals]

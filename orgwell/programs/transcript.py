@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from orgwell.extensions import db
+from orgwell.programs.csvsafe import safe_cell
 from orgwell.programs.models import Assignment, Enrollment, Module
 
 CSV_COLUMNS = (
@@ -94,17 +95,12 @@ def transcript_csv(transcript: Transcript) -> str:
     writer.writerow(CSV_COLUMNS)
     for line in transcript.lines:
         writer.writerow([
-            line.completed_on.isoformat(), _safe(line.title), _safe(line.provider),
-            _safe(line.course_number), _safe(line.presenter), _safe(line.level),
-            hours_text(line.hours), _safe(line.program),
+            line.completed_on.isoformat(), safe_cell(line.title), safe_cell(line.provider),
+            safe_cell(line.course_number), safe_cell(line.presenter), safe_cell(line.level),
+            hours_text(line.hours), safe_cell(line.program),
         ])
     writer.writerow(["total", "", "", "", "", "", hours_text(transcript.total_hours), ""])
     return out.getvalue()
-
-
-def _safe(value: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @dataclass(frozen=True)

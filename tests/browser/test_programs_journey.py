@@ -91,11 +91,21 @@ def test_leader_enrolls_team_and_physio_completes_a_module(stack, browser, shots
     assert physio.get_by_role("heading", name="Compassion, not empathy overload").is_visible()
     shots(physio, "module")
 
+    # Before completing anything her progress bar is at zero...
+    physio.goto(f"{url}/o/lakeside/learning/")
+    bar = physio.get_by_role("progressbar", name="Progress in Burnout prehab")
+    assert bar.get_attribute("aria-valuenow") == "0"
+    assert physio.locator(".progress-bar").first.evaluate("e => e.style.width") == "0%"
+    assert physio.get_by_text("0 of 6 required modules done").is_visible()
+    shots(physio, "my-learning-before")
+    physio.goto(module_link)
+
     physio.get_by_label("Your reflection").fill(REFLECTION)
     physio.get_by_role("button", name="Save my reflection").click()
     assert physio.get_by_text("Your reflection is saved").is_visible()
     physio.get_by_role("button", name="Mark as complete").click()
     physio.wait_for_url(f"{url}/o/lakeside/learning/")
+    # ... and after one of six required modules it has moved up.
     bar = physio.get_by_role("progressbar", name="Progress in Burnout prehab")
     assert bar.get_attribute("aria-valuenow") == "17"  # 1 of 6 required modules
     assert physio.locator(".progress-bar").first.evaluate("e => e.style.width") == "17%"

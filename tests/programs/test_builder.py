@@ -131,3 +131,20 @@ def test_new_enrollments_get_the_newest_published_version(program, world, db, at
     staff = member(world, "staff_b")
     assert {a.module.version.number for a in
             assignment_of(program, staff, "course-5033").enrollment.assignments} == {2}
+
+
+def test_removing_the_last_open_module_completes_the_enrollment(program, world, db, at):
+    enroll_teams(program, [world["team_a"]])
+    staff = member(world, "staff_a")
+    found = assignment_of(program, staff, "closing-reflection").enrollment
+    for assignment in found.assignments:
+        if assignment.module.module_key != "closing-reflection":
+            assignment.status = "completed"
+    db.session.commit()
+    assert found.status == "active"
+    builder.remove_module(program, next(m for m in program.current_version.modules
+                                        if m.module_key == "closing-reflection"))
+    result = builder.publish(program, apply_to_open=True)
+    db.session.commit()
+    assert result.closed == 1
+    assert found.status == "completed" and found.completed_on == MONDAY

@@ -5,12 +5,18 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from orgwell.programs import library
 from orgwell.programs.catalogue import MODULES, TEMPLATES
 from orgwell.programs.content import is_http_url, render_markdown
 
+# The course catalogue page the facts below were taken from. Only the "own words" check
+# needs it; the facts themselves are kept here, so the tests run from any clone.
 REFERENCE = Path("/work/shared/reference/000_4259dc9c5e99646e.txt")
 
+# course number -> (title, presenter, level), as the catalogue lists them; each is 2 CE
+# hours at PhysicalTherapy.com.
 COURSES = {
     "5033": ("Burnout Prehab and Rehab: Strategies for Resilience", "Lisa Flexner",
              "Intermediate"),
@@ -41,6 +47,8 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
+@pytest.mark.skipif(not REFERENCE.exists(),
+                    reason=f"the reference catalogue page {REFERENCE} is not in this checkout")
 def test_descriptions_are_written_in_our_own_words():
     """No eight-word run of any description appears in the catalogue page."""
     source = " ".join(_words(REFERENCE.read_text()))

@@ -164,3 +164,53 @@ def test_the_checklist_ticks_program_chosen_once_someone_is_enrolled(world, at):
     assert not step().done  # a program alone is not a choice until someone takes it
     enroll_teams(copied, [world["team_a"]])
     assert step().done
+
+
+def _complete_program(program, membership):
+    found = enrollment_of(program, membership)
+    for assignment in found.assignments:
+        assignment.status = "completed"
+    enrollment.refresh_enrollment(found, MONDAY + timedelta(days=5))
+    return found
+
+
+def test_moving_within_an_enrolled_clinic_after_completing_adds_no_second_enrollment(
+    program, world, db, at
+):
+    from tests import factories
+
+    enroll_teams(program, [world["clinic_a"]], auto_enroll_joiners=True)
+    staff = member(world, "staff_a")
+    done = _complete_program(program, staff)
+    assert done.status == "completed"
+    other = factories.TeamFactory(organisation=world["org_x"], name="North OT",
+                                  parent=world["clinic_a"])
+    db.session.commit()
+    at(MONDAY + timedelta(days=9))
+    people.update_person(staff, team_ids=[other.id], role="staff", job_title="PT",
+                         patient_facing=True, on_leave=False)
+    db.session.commit()
+    rows = db.session.scalars(select(Enrollment).filter_by(membership_id=staff.id)).all()
+    assert [(e.id, e.status) for e in rows] == [(done.id, "completed")]
+
+
+def test_someone_who_completed_the_program_is_not_restarted_by_another_team(
+    program, world, db, at
+):
+    enroll_teams(program, [world["team_a"]])
+    enroll_teams(program, [world["team_b"]], auto_enroll_joiners=True)
+    staff = member(world, "staff_a")
+    done = _complete_program(program, staff)
+    db.session.commit()
+    at(MONDAY + timedelta(days=9))
+    people.update_person(staff, team_ids=[world["team_b"].id], role="staff", job_title="PT",
+                         patient_facing=True, on_leave=False)
+    db.session.commit()
+    rows = db.session.scalars(select(Enrollment).filter_by(membership_id=staff.id)).all()
+    assert [e.id for e in rows] == [done.id]
+    # Someone new to the program moving in is still enrolled.
+    leader = member(world, "leader_a")
+    people.update_person(leader, team_ids=[world["team_b"].id], role="leader", job_title=None,
+                         patient_facing=False, on_leave=False)
+    db.session.commit()
+    assert enrollment_of(program, leader).cohort.teams == [world["team_b"]]

@@ -65,3 +65,36 @@ def test_someone_enrolled_while_on_leave_starts_when_they_return(program, world,
     staff.on_leave = False
     db.session.commit()
     assert course.due_on == MONDAY + timedelta(days=14 + 5)
+
+
+def test_reminders_resume_on_the_shifted_dates_after_leave(program, world, db, at):
+    enroll_teams(program, [world["team_a"]])
+    staff = member(world, "staff_a")
+    course = assignment_of(program, staff, "course-5033")
+    assert course.due_on == MONDAY + timedelta(days=14)
+    days_before = program.reminder_days_before
+    assert days_before  # the template reminds before the due date
+
+    def run_days(first: int, last: int) -> list:
+        reminded = []
+        for offset in range(first, last + 1):
+            day = MONDAY + timedelta(days=offset)
+            at(day)
+            release.release_due(today())
+            release.send_reminders(today())
+            db.session.commit()
+            sent = mails(f"programs.reminder:{staff.id}:{day.isoformat()}")
+            if any(course.module.title in m.text_body for m in sent):
+                reminded.append(day)
+        return reminded
+
+    at(MONDAY + timedelta(days=2))
+    _set_leave(world, "staff_a", True)
+    db.session.commit()
+    assert run_days(2, 15) == []  # the original reminder days pass while away
+    at(MONDAY + timedelta(days=16))
+    _set_leave(world, "staff_a", False)  # 14 days away
+    db.session.commit()
+    shifted = MONDAY + timedelta(days=14 + 14)
+    assert course.due_on == shifted
+    assert run_days(16, 28) == sorted(shifted - timedelta(days=d) for d in days_before)
