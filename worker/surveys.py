@@ -1,4 +1,4 @@
-"""Survey tasks: open due waves, fan out their invitations, remind, close.
+"""Survey tasks: open due waves, fan out their invitations, remind, reshuffle, close.
 
 Every task is safe to run twice or at once with itself: a wave opens once per campaign and
 date (unique constraint), invitations are claimed before they are mailed, reminders are
@@ -10,7 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from orgwell.extensions import db
-from orgwell.surveys import invitations, waves
+from orgwell.surveys import anonymity, invitations, waves
+from orgwell.surveys.models import Wave
 
 
 @shared_task(name="surveys.open_due_waves")
@@ -43,6 +44,14 @@ def send_reminders() -> None:
 
 @shared_task(name="surveys.close_due_waves")
 def close_due_waves() -> None:
-    """Close waves whose time is up and tell the metrics side (beat, every 5 minutes)."""
+    """Close waves whose time is up and tell the metrics side (beat, every 5 minutes).
+
+    First reshuffles the open anonymous waves that received answers since the last run, one
+    wave per transaction (see surveys/anonymity.py); closing reshuffles a wave once more.
+    """
+    for wave_id in anonymity.waves_to_reshuffle():
+        wave = db.session.get(Wave, wave_id)
+        anonymity.reshuffle_wave(wave)
+        db.session.commit()
     waves.close_due_waves()
     db.session.commit()

@@ -9,7 +9,7 @@ Sending is two transactions: `claim_message` turns a row from pending to sending
 conditional UPDATE, so only one worker wins), the task commits, and `deliver_claimed`
 sends it and records the outcome. A worker that dies between the two leaves a row in
 `sending`; once the claim is MAIL_STALE_CLAIM_SECONDS old the sweep gives it back. At most that one
-message can go out twice; none is lost.
+message can go out twice; none is lost. A delivered row keeps no body (see `deliver_claimed`).
 """
 from __future__ import annotations
 
@@ -146,8 +146,9 @@ def deliver_claimed(claim: Claim) -> int | None:
 
     Returns None when the row is settled (sent, or failed for good), else the number of
     seconds after which to try again; the row is then pending with next_attempt_at set.
-    The dev backend's mailbox row is written in this same transaction. Flushes; the
-    caller commits.
+    A sent row's text and html bodies are blanked (links in them live only in the mailbox);
+    the dev backend's mailbox row, written in this same transaction, keeps its copy.
+    Flushes; the caller commits.
     """
     message = db.session.get(OutboxMessage, claim.message_id)
     if message is None:
@@ -156,7 +157,10 @@ def deliver_claimed(claim: Claim) -> int | None:
         get_backend(current_app.config).send(message)
     except MailError as exc:
         return _record_failure(claim, str(exc), permanent=exc.permanent)
-    _settle(claim, status="sent", sent_at=utcnow(), last_error=None)
+    # The outbox is a queue, not an archive: once delivered, the bodies (which may carry
+    # single-use links) are blanked; key, recipient, subject, status and times stay.
+    _settle(claim, status="sent", sent_at=utcnow(), last_error=None, text_body="",
+            html_body=None)
     return None
 
 

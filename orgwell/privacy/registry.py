@@ -28,6 +28,9 @@ PART_MODULES = [
     "orgwell.privacy.core_parts",
     "orgwell.privacy.programs_part",
     "orgwell.privacy.surveys_part",
+    "orgwell.privacy.metrics_part",
+    "orgwell.privacy.actions_part",
+    "orgwell.privacy.exports_part",
 ]
 
 

@@ -21,7 +21,9 @@ from orgwell.extensions import db
 ORGANISATIONS = "organisations"
 USERS = "users"
 # Never written to an organisation export, whatever table they turn up in.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "id_hash", "reflection_text"})
+SECRET_COLUMNS = frozenset(
+    {"password_hash", "token_hash", "token_nonce", "id_hash", "reflection_text"}
+)
 YIELD_PER = 500
 
 

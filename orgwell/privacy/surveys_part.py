@@ -115,7 +115,7 @@ def erase_surveys(ctx) -> None:
     db.session.execute(
         update(Invitation)
         .where(or_(Invitation.membership_id == member, Invitation.wave_member_id.in_(theirs)))
-        .values(membership_id=None, token_hash=None)
+        .values(membership_id=None, token_hash=None, token_nonce=None)
     )
     db.session.execute(
         update(WaveMember).where(WaveMember.membership_id == member).values(membership_id=None)

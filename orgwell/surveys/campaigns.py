@@ -10,7 +10,7 @@ leader sees (and manages) only campaigns whose audience is "teams" within their 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -105,6 +105,31 @@ def campaign_waves(campaign: Campaign) -> list[Wave]:
     )
 
 
+@dataclass(frozen=True)
+class WaveTotals:
+    """What the wave table may show of one wave: a count below k is None (not shown)."""
+
+    invited: int | None
+    answered: int | None
+    rate: float | None  # only when both counts are shown
+
+
+def wave_totals(wave: Wave, k: int) -> WaveTotals:
+    """The wave's invited and answered counts and response rate, each hidden below k.
+
+    In a group of two, "1 answered" tells the other who did; so the answered count (and with
+    it the rate) shows only from k answers on, and the invited count only from k invited.
+    """
+    invited = wave.invited_count if wave.invited_count >= k else None
+    answered = wave.responded_count if wave.responded_count >= k else None
+    rate = (
+        answered / invited
+        if invited is not None and answered is not None and wave.source != "import"
+        else None
+    )
+    return WaveTotals(invited, answered, rate)
+
+
 def next_wave_date(campaign: Campaign, today: date) -> date | None:
     """The date the next scheduled wave opens, or None (paused, ended, or a one-off done)."""
     if campaign.status != "active":
@@ -135,8 +160,8 @@ def create_campaign(
     """Create a campaign from `settings`.
 
     Raises FieldError naming the field for: an unknown instrument, an audience
-    outside `team_scope` (a leader), k below 3, a start date in the past, an open period
-    longer than the gap between waves. Flushes.
+    outside `team_scope` (a leader), an audience of fewer people than k, k below 3, a start
+    date in the past, an open period longer than the gap between waves. Flushes.
     """
     from orgwell.surveys.instruments.library import get_version
 
@@ -227,6 +252,7 @@ def _check(org, settings: CampaignSettings, instrument, team_scope: set[int] | N
     if settings.audience == "organisation":
         if team_scope is not None:
             raise FieldError("audience", "Choose the teams you lead.")
+        _check_audience_size(org.id, settings)
         return
     if not settings.team_ids:
         raise FieldError("team_ids", "Choose at least one clinic or team.")
@@ -239,6 +265,30 @@ def _check(org, settings: CampaignSettings, instrument, team_scope: set[int] | N
         team_scope is not None and not known <= team_scope
     ):
         raise FieldError("team_ids", "Choose among the clinics and teams listed.")
+    _check_audience_size(org.id, settings)
+
+
+def _check_audience_size(organisation_id: int, settings: CampaignSettings) -> None:
+    """Refuse an audience smaller than k: with fewer people than the smallest group shown,
+    even the whole wave's count of answers would say who took part."""
+    from orgwell.surveys.waves import audience_of
+
+    size = len(audience_of(organisation_id, settings.audience, set(settings.team_ids)))
+    if size < settings.threshold_k:
+        raise FieldError(
+            "team_ids" if settings.audience == "teams" else "audience",
+            audience_too_small(size, settings.threshold_k),
+        )
+
+
+def audience_too_small(size: int, k: int) -> str:
+    """Why an audience of `size` cannot be asked with a smallest group of `k`."""
+    people = "1 person" if size == 1 else f"{size} people"
+    return (
+        f"This audience has {people} who can be asked now (active, not on leave), fewer than "
+        f"the smallest group of {k} results are shown for. Choose more teams, or a smaller "
+        f"group size (at least {MIN_K})."
+    )
 
 
 def _apply(campaign: Campaign, settings: CampaignSettings) -> None:
@@ -275,17 +325,68 @@ def resume_campaign(campaign: Campaign) -> None:
         db.session.flush()
 
 
+def send_now_problem(campaign: Campaign, now: datetime | None = None) -> str | None:
+    """Why a wave of `campaign` cannot be sent now, or None when it can.
+
+    Refused: an ended campaign; an audience smaller than k; a wave of the campaign still
+    open; a scheduled wave due to open while the new one would be open (two waves of one
+    campaign must never overlap: people would get two invitations to the same questions).
+    """
+    from orgwell.surveys.invitations import closes_day, closes_label
+    from orgwell.surveys.waves import audience
+
+    now = now or utcnow()
+    if campaign.status == "ended":
+        return "This campaign has ended."
+    size = len(audience(campaign))
+    if size < campaign.threshold_k:
+        return audience_too_small(size, campaign.threshold_k)
+    running = db.session.scalar(
+        select(Wave).where(
+            Wave.campaign_id == campaign.id, Wave.status == "open", Wave.closes_at > now
+        ).order_by(Wave.closes_at.desc())
+    )
+    if running is not None:
+        return (f"A wave of this campaign is open until {closes_label(running.closes_at)}. "
+                "Send another one after it has closed.")
+    closes = sched.manual_close(now, campaign.open_days)
+    upcoming = _next_scheduled(campaign, now.date())
+    if upcoming is not None and datetime.combine(upcoming, time(0), tzinfo=UTC) < closes:
+        return (f"The next scheduled wave opens on {closes_day(_midnight_after(upcoming))}, "
+                f"while a wave sent now would still be open (until {closes_label(closes)}). "
+                "Wait for the scheduled wave, or send one after it has closed.")
+    return None
+
+
+def _next_scheduled(campaign: Campaign, today: date) -> date | None:
+    """The next scheduled opening not yet made, paused or not (a due wave the job has not
+    opened yet counts: it opens within minutes)."""
+    due = sched.due_date(campaign.schedule, campaign.start_date, campaign.open_days, today)
+    if due is not None and not db.session.scalar(
+        select(Wave.id).filter_by(campaign_id=campaign.id, opens_on=due)
+    ):
+        return due
+    return sched.next_date(campaign.schedule, campaign.start_date, today)
+
+
+def _midnight_after(day: date) -> datetime:
+    # closes_day names the day before a closing time; this names `day` itself.
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+
+
 def send_wave_now(campaign: Campaign, now: datetime | None = None) -> Wave:
     """Open a wave of `campaign` today, outside its schedule; the worker mails the invitations.
 
-    Raises FieldError("campaign") when the campaign has ended, or already has a wave that
-    opened today. Flushes; after the commit, queue `worker.surveys.fan_out` for the wave.
+    Raises FieldError("campaign") with the reason of `send_now_problem`, or when a wave
+    already opened today. Flushes; after the commit, queue `worker.surveys.fan_out` for the
+    wave.
     """
     from orgwell.surveys.waves import open_wave
 
     now = now or utcnow()
-    if campaign.status == "ended":
-        raise FieldError("campaign", "This campaign has ended.")
+    problem = send_now_problem(campaign, now)
+    if problem:
+        raise FieldError("campaign", problem)
     wave = open_wave(campaign, now.date(), source="manual", now=now)
     if wave is None:
         raise FieldError("campaign", "A wave of this campaign already opened today.")

@@ -4,9 +4,12 @@
 
 - "Monthly burnout check-in": the full CBI, anonymous, everyone, k = 5, "patients" wording,
   18 closed monthly waves with realistic answers. Scores sit near published levels (work-related
-  burnout around 40, client-related around 25); Riverside North drifts worse until
-  `program_start` and recovers after it. Response rates vary between 60 and 85 %, so small
-  groups (the North Sports Rehab team, the clinics' front desks) fall below k in most waves.
+  burnout around 40, client-related around 25; Riverside North a little higher, about 45).
+  Riverside North's work-related burnout climbs clearly (to about 60) over the year before
+  `program_start` and falls back (to about 45) within five months after it, while the other
+  clinics stay flat. Most people answer nearly every month (response rates of 80-95 %), so
+  clinics and most teams pass k; the small teams (North Sports Rehab, Downtown Hand Therapy:
+  four people each) never do. The owner, on no team, does not answer the staff survey.
   The next wave is about ten days away, so the running worker does not open one at once.
 - "North Outpatient work pulse": the one-minute `cbi-work` pulse, confidential, for North
   Outpatient (where the demo staff account Sam Rivera works), monthly: eight closed waves
@@ -50,9 +53,14 @@ STAFF_EMAIL = "staff@riverside.example"
 BASE = {"personal": 44.0, "work": 40.0, "client": 24.0}
 SPREAD = {"personal": 14.0, "work": 14.0, "client": 11.0}
 NOISE = 14.0  # how far a single answer strays from the person's level
-NORTH_PEAK = 15.0  # points Riverside North is above its usual level when its program starts
-NORTH_RISE_PER_MONTH = 1.25  # how fast it got there
+NORTH_BASE = 2.0  # Riverside North's usual level is this many points above the others'
+NORTH_PEAK = 15.0  # points it is above its usual level when its program starts
+NORTH_RISE_PER_MONTH = 1.25  # how fast it got there (from its usual level a year before)
 NORTH_FALL_PER_MONTH = 3.0  # how fast it recovers after the program started
+# Most people answer nearly every month, a few now and then (about 90 % on average); a wave's
+# timing (holidays, a busy month) scales everyone's chance by WAVE_FACTOR: rates of 80-95 %.
+REGULAR_SHARE, REGULAR, OCCASIONAL = 0.85, (0.96, 1.0), (0.5, 0.8)
+WAVE_FACTOR = (0.9, 1.0)
 
 
 def seed_surveys(org: Organisation, program_start: date, today: date | None = None) -> bool:
@@ -82,6 +90,7 @@ class _Seeder:
         self.north = {t.id for t in teams if north in (t.id, t.parent_id)}
         self.team_names = {t.id: t.name for t in teams}
         self.levels: dict[int, dict[str, float]] = {}
+        self.propensity: dict[int, float] = {}
 
     # --- campaigns -------------------------------------------------------------------------
 
@@ -158,8 +167,11 @@ class _Seeder:
         )
         db.session.add(wave)
         db.session.flush()
-        rate = self.rng.uniform(0.60, 0.85)
-        answering = {m for m, _, _ in members if m == always or self.rng.random() < rate}
+        factor = self.rng.uniform(*WAVE_FACTOR)
+        # The owner (on no team) leaves the staff survey to the staff: a block of one answer
+        # above the clinics would hide a whole clinic in every wave.
+        answering = {m for m, t, _ in members if m == always or (
+            t is not None and self.rng.random() < factor * self._propensity(m))}
         member_ids = db.session.execute(
             insert(WaveMember).returning(WaveMember.id, WaveMember.membership_id),
             [{"wave_id": wave.id, "membership_id": m, "team_id": t, "patient_facing": p}
@@ -167,6 +179,9 @@ class _Seeder:
         ).all()
         answered_on = {m: opens_on + timedelta(days=self.rng.randrange(campaign.open_days))
                        for m in answering}
+        if campaign.mode == "anonymous":
+            # As `responding.submit` stores them: the wave's date only, on neither side.
+            answered_on = dict.fromkeys(answering, None)
         db.session.execute(insert(Invitation), [
             {"organisation_id": self.org.id, "wave_id": wave.id, "wave_member_id": wm,
              "membership_id": m, "sent": True, "answered": m in answering,
@@ -182,7 +197,7 @@ class _Seeder:
             response_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
             responses.append({
                 "id": response_id, "organisation_id": self.org.id, "wave_id": wave.id,
-                "team_id": team_id, "submitted_on": answered_on[membership_id],
+                "team_id": team_id, "submitted_on": answered_on[membership_id] or opens_on,
                 "patient_facing": patient_facing, "wording": campaign.wording,
                 "membership_id": membership_id if campaign.mode == "confidential" else None,
                 "answers": answers,
@@ -201,13 +216,21 @@ class _Seeder:
         db.session.flush()
         events.wave_closed(wave)
 
+    def _propensity(self, membership_id: int) -> float:
+        """How likely this person answers a wave (drawn once: people keep their habits)."""
+        if membership_id not in self.propensity:
+            regular = self.rng.random() < REGULAR_SHARE
+            self.propensity[membership_id] = self.rng.uniform(*(REGULAR if regular
+                                                                 else OCCASIONAL))
+        return self.propensity[membership_id]
+
     def _answers(self, instrument: Instrument, membership_id: int, team_id, on: date,
                  patient_facing: bool) -> dict[str, float]:
         level = self.levels.setdefault(membership_id, {
             scale: max(0.0, min(100.0, self.rng.gauss(BASE[scale], SPREAD[scale])))
             for scale in BASE
         })
-        drift = self._north_drift(on) if team_id in self.north else 0.0
+        drift = NORTH_BASE + self._north_drift(on) if team_id in self.north else 0.0
         answers = {}
         for item in instrument.items:
             scale = instrument.scale(item.scale)
@@ -222,9 +245,9 @@ class _Seeder:
         return answers
 
     def _north_drift(self, on: date) -> float:
-        """Points added to Riverside North's levels: rising to +15 until its program started,
-        then falling below the start within about six months."""
+        """Points added to Riverside North's usual level: rising to +15 until its program
+        started, then back to its usual level within five months."""
         months = (on - self.program_start).days / 30.4
         if months <= 0:
             return max(0.0, NORTH_PEAK + NORTH_RISE_PER_MONTH * months)
-        return max(-5.0, NORTH_PEAK - NORTH_FALL_PER_MONTH * months)
+        return max(0.0, NORTH_PEAK - NORTH_FALL_PER_MONTH * months)

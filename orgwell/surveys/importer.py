@@ -27,7 +27,6 @@ from orgwell.surveys import events
 from orgwell.surveys.instruments.answer_sheet import (
     NO,
     SheetError,
-    SheetProblem,
     read_answer_sheet,
 )
 from orgwell.surveys.models import Campaign, Response, ResponseScore, Wave
@@ -72,7 +71,7 @@ def import_results(
     try:
         rows = read_answer_sheet(
             instrument, text, required=("team",), optional=("email", "patient_facing"),
-            unique=("email",),
+            unique=("email",), require_answer=True,
             checks={
                 "team": lambda v: None if v.casefold() in teams else
                 f"no clinic or team called {v!r} in {org.name}.",
@@ -84,12 +83,6 @@ def import_results(
         )
     except SheetError as error:
         raise ImportProblems([str(p) for p in error.problems]) from None
-    empty = [
-        str(SheetProblem(row.line, None, None, "no answer at all in this row."))
-        for row in rows if all(v is None for v in row.answers.values())
-    ]
-    if empty:
-        raise ImportProblems(empty)
     if not rows:
         raise ImportProblems(["line 2: the file has no answers, only a header."])
 

@@ -15,21 +15,27 @@ Wave          one sending of a campaign, opened on `opens_on` (a date), open unt
               campaign and date, however often the worker retries. `status` scheduled |
               open | closed; `source` scheduled | manual | import. `invited_count` and
               `responded_count` are cached totals for the whole wave (never per person).
+              `unshuffled`: anonymous answers stored since the wave's responses were last
+              reshuffled (surveys/anonymity.py); the survey job reshuffles while it is > 0.
               `organisation_id` is copied from the campaign for access checks and metrics.
 WaveMember    the audience frozen when the wave opened: membership, team and patient-facing
               flag at that moment. Later team moves do not rewrite it. `membership_id` is set
               to NULL when the person is erased.
 Invitation    one per person per wave (UNIQUE wave_id + membership_id, and one per
-              WaveMember). `token_hash` is the SHA-256 hex of the random link token; the raw
-              token exists only in the invitation mail (the outbox row's body), never in this
-              table. NULL until the invitation mail is queued (`sent`). `answered` with
-              `answered_on` (a DATE, never a time). The link expires with the wave.
+              WaveMember). The link token is derived, never stored: HMAC-SHA256(SECRET_KEY,
+              "survey-invite:<id>:<token_nonce>"), urlsafe; the row keeps the random
+              `token_nonce` and `token_hash` (SHA-256 hex of the token), both NULL until the
+              invitation mail is queued (`sent`). A new nonce retires the old link. `answered`;
+              `answered_on` (a DATE, never a time) ONLY in confidential mode: an anonymous
+              invitation's date would re-link its response (anything showing "answered on"
+              uses the wave's date then). The link expires with the wave.
 Response      the answers. Primary key is a random UUID and the SQLite table has no rowid, so
               nothing stores responses in submission order. Carries wave, team (frozen), the
-              patient-facing flag and wording used, `submitted_on` (a DATE) and `answers`
+              patient-facing flag and wording used, `submitted_on` (a DATE: the day of answering
+              in confidential mode, the wave's `opens_on` in anonymous mode) and `answers`
               (JSON: item key -> option value, or null for no answer). `membership_id` is set
-              ONLY in confidential mode; an anonymous response has no person, no invitation and
-              no timestamp.
+              ONLY in confidential mode; an anonymous response has no person, no invitation, no
+              day of its own and no timestamp, and its id changes when the wave is reshuffled.
 ResponseScore one row per scale of a response (score or NULL, band "high" | "below" |
               "not_applicable" | NULL), so metrics aggregate without scoring again. Keyed by
               (response_id, scale_key): no autoincrement id betrays order either.
@@ -157,6 +163,8 @@ class Wave(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invited_count: Mapped[int] = mapped_column(default=0)
     responded_count: Mapped[int] = mapped_column(default=0)
+    # Anonymous answers stored since the last reshuffle (surveys/anonymity.py).
+    unshuffled: Mapped[int] = mapped_column(default=0, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="waves")
 
@@ -214,6 +222,8 @@ class Invitation(db.Model):
     membership_id: Mapped[int | None] = mapped_column(
         ForeignKey("memberships.id", ondelete="SET NULL"), index=True
     )
+    # The link token is HMAC(SECRET_KEY, "survey-invite:<id>:<nonce>") and is never stored.
+    token_nonce: Mapped[str | None] = mapped_column(String(43))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     sent: Mapped[bool] = mapped_column(default=False, index=True)
     reminders_sent: Mapped[int] = mapped_column(default=0)
@@ -231,7 +241,7 @@ class Invitation(db.Model):
 
     @property
     def mail_key(self) -> str:
-        """The outbox key of this invitation's mail (the only place its link is kept)."""
+        """The outbox key of this invitation's mail."""
         return f"survey.invite:{self.id}"
 
 
@@ -243,7 +253,8 @@ class Response(db.Model):
     """One person's answers to one wave; see the module docstring for what it must not hold."""
 
     __tablename__ = "survey_responses"
-    # Random primary key and no rowid: the physical order says nothing about submission order.
+    # Random primary key and no rowid: the physical order says nothing about submission order
+    # (on PostgreSQL the heap does, until surveys/anonymity.py reshuffles the wave).
     __table_args__ = {"sqlite_with_rowid": False}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_response_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from orgwell.database import utcnow
@@ -69,9 +69,13 @@ def open_surveys(membership, now: datetime | None = None) -> list[OpenSurvey]:
 
 
 def answered_recently(membership, limit: int = RECENTLY_ANSWERED) -> list[tuple[str, date]]:
-    """(campaign name, answered on) of the member's last answered invitations."""
+    """(campaign name, answered on) of the member's last answered invitations.
+
+    An anonymous invitation keeps no date of answering: the wave's opening date stands in.
+    """
+    answered_on = func.coalesce(Invitation.answered_on, Wave.opens_on)
     rows = db.session.execute(
-        select(Campaign.name, Invitation.answered_on)
+        select(Campaign.name, answered_on)
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(Campaign, Campaign.id == Wave.campaign_id)
         .where(
@@ -79,7 +83,7 @@ def answered_recently(membership, limit: int = RECENTLY_ANSWERED) -> list[tuple[
             Invitation.organisation_id == membership.organisation_id,
             Invitation.answered.is_(True),
         )
-        .order_by(Invitation.answered_on.desc(), Invitation.id.desc())
+        .order_by(answered_on.desc(), Invitation.id.desc())
         .limit(limit)
     ).all()
     return [(name, answered_on) for name, answered_on in rows]

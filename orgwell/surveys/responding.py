@@ -24,10 +24,14 @@ The campaign's wording option (e.g. "patients") is applied to item texts and sca
 Storing (`submit`) claims the invitation with one conditional UPDATE (answered false -> true)
 in the same transaction as the insert, so a double click, the back button or two tabs store
 one response: the loser of the race sees "already used". An anonymous response holds the
-wave, the frozen team, the DATE, the patient-facing flag, the wording, answers and scores:
-no user, membership, invitation or time (the Response table has a random key and no rowid,
-so not even the physical row order follows submission order). Confidential mode also stores
-the membership. Nothing here writes an audit event or a log line naming the person.
+wave, the frozen team, the patient-facing flag, the wording, answers and scores, and as its
+date the wave's opening date: no user, membership, invitation, day of answering or time (the
+Response table has a random key and no rowid). The invitation of an anonymous answer keeps
+only `answered`, no date. What the database engine itself records (PostgreSQL's `xmin`: claim
+and insert share a transaction; the heap keeps insertion order) is wiped by the periodic
+reshuffle of the wave's responses (see surveys/anonymity.py), counted in `Wave.unshuffled`.
+Confidential mode also stores the membership and the day. Nothing here writes an audit event
+or a log line naming the person.
 """
 from __future__ import annotations
 
@@ -163,16 +167,17 @@ def open_by_token(
     """The survey behind a mailed link.
 
     viewer_id: the logged-in user, if any; a different person than the link's owner gets
-    "foreign". Raises LinkProblem (unknown, used, expired, foreign); changes nothing.
+    "foreign", before (and instead of) "used" or "expired". Raises LinkProblem (unknown,
+    foreign, used, expired); changes nothing.
     """
     invitation = find_invitation(token)
     if invitation is None:
         raise LinkProblem("unknown")
-    survey = open_invitation(invitation, now=now)
+    # Whose link it is comes first: someone else must not learn whether it was answered.
     owner = invitation.membership
     if viewer_id is not None and (owner is None or owner.user_id != viewer_id):
         raise LinkProblem("foreign")
-    return survey
+    return open_invitation(invitation, now=now)
 
 
 def open_invitation(invitation: Invitation, *, now: datetime | None = None) -> Survey:
@@ -276,10 +281,14 @@ def submit(
     """
     today = today or utcnow().date()
     invitation = survey.invitation
+    anonymous = survey.campaign.mode == "anonymous"
+    # Anonymous: no day of answering on either side. The invitation's date joined with the
+    # response's date (and team, patient-facing flag) would re-link small teams; the wave's
+    # opening date is all a response says about when, and `answered` is all the link needs.
     claimed = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.answered.is_(False))
-        .values(answered=True, answered_on=today)
+        .values(answered=True, answered_on=None if anonymous else today)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
@@ -287,7 +296,10 @@ def submit(
     db.session.execute(
         update(Wave)
         .where(Wave.id == survey.wave.id)
-        .values(responded_count=Wave.responded_count + 1)
+        .values(
+            responded_count=Wave.responded_count + 1,
+            unshuffled=Wave.unshuffled + (1 if anonymous else 0),
+        )
         .execution_options(synchronize_session=False)
     )
     scores = score_response(survey.instrument, values, patient_facing=survey.patient_facing)
@@ -296,10 +308,10 @@ def submit(
         organisation_id=survey.wave.organisation_id,
         wave_id=survey.wave.id,
         team_id=member.team_id,
-        submitted_on=today,
+        submitted_on=survey.wave.opens_on if anonymous else today,
         patient_facing=survey.patient_facing,
         wording=survey.wording,
-        membership_id=member.membership_id if survey.campaign.mode == "confidential" else None,
+        membership_id=None if anonymous else member.membership_id,
         answers={item.key: values.get(item.key) for item in survey.items},
         scores=[
             ResponseScore(scale_key=key, score=result.score, band=result.band)

@@ -7,15 +7,18 @@ or above the cut-off, `below` under it; a patient-facing-only scale (CBI client-
 is `not_applicable` for people who do not work with patients, never 0.
 
 Arithmetic is exact on the values as written (see `Instrument.points_exact`), so a mean of
-exactly 50 is `high` whatever the order of the answers; the band always uses the unrounded score.
+exactly 50 is `high` whatever the order of the answers. The band always comes from the exact,
+unrounded mean (`ScaleResult.exact`); a score printed to 2 decimals is that exact mean rounded
+half-up (`rounded`), so 49.996 prints "50.00" with band `below`: the band is the rule, the
+printed number only a display.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from orgwell.surveys.instruments.definition import Instrument
+from orgwell.surveys.instruments.definition import Instrument, exact
 
 HIGH = "high"
 BELOW = "below"
@@ -30,6 +33,13 @@ class ScaleResult:
     score: float | None
     band: str | None  # "high" | "below" | "not_applicable" | None (not scorable, or no cut-off)
     answered: int
+    exact: Decimal | None = field(default=None, compare=False)  # the unrounded mean
+
+    def rounded(self, places: int = 2) -> Decimal | None:
+        """The exact mean rounded half-up to `places` decimals (62.125 -> 62.13)."""
+        if self.exact is None:
+            return None
+        return self.exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
     @property
     def scored(self) -> bool:
@@ -39,8 +49,7 @@ class ScaleResult:
 def band_for(score: float | None, cutoff: float | None) -> str | None:
     """`high` when score >= cutoff, `below` under it; None without a score or a cut-off.
 
-    Compares the score as reported (the exact mean rounded once to a float), so the band can
-    never disagree with the number shown beside it.
+    For a score known only as a float (stored scores); `score_scale` bands the exact mean.
     """
     if score is None or cutoff is None:
         return None
@@ -74,8 +83,16 @@ def score_scale(
     with localcontext() as context:
         context.prec = _PRECISION
         mean = sum(points, Decimal(0)) / answered
-    score = float(mean)
-    return ScaleResult(scale_key, score, band_for(score, scale.cutoff), answered)
+    return ScaleResult(
+        scale_key, float(mean), _exact_band(mean, scale.cutoff), answered, exact=mean
+    )
+
+
+def _exact_band(mean: Decimal, cutoff: float | None) -> str | None:
+    """The band of an exact mean against the cut-off as written."""
+    if cutoff is None:
+        return None
+    return HIGH if mean >= exact(cutoff) else BELOW
 
 
 def score_response(

@@ -4,12 +4,22 @@ Owners and leaders run campaigns (LEADER); consultants may look (LEADER_OR_CONSU
 leader sees and runs only campaigns of the teams they lead (see surveys/campaigns.py); the
 access hook resolves `<campaign_id>` with that rule, so any other campaign is a 404.
 
-Per wave the pages show the whole wave's invited and responded counts and the response rate.
-Never who answered, and no per-team counts: those are the metrics pages' job, with k.
+Per wave the pages show the whole wave's invited and responded counts and the response rate,
+each only when it is at least k (`campaigns.wave_totals`). Never who answered, and no
+per-team counts: those are the metrics pages' job, with k.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from orgwell.access import LEADER, LEADER_OR_CONSULTANT, allow, resolves
@@ -73,10 +83,12 @@ def create(slug):
 @allow(LEADER_OR_CONSULTANT)
 def detail(slug, campaign_id):
     campaign = g.campaign
+    waves = service.campaign_waves(campaign)
     return render_template(
         "surveys/detail.html",
         campaign=campaign,
-        waves=service.campaign_waves(campaign),
+        waves=waves,
+        totals={w.id: service.wave_totals(w, campaign.threshold_k) for w in waves},
         next_date=service.next_wave_date(campaign, utcnow().date()),
         closes_label=closes_label,
         may_edit=g.acting_as in ("owner", "leader"),
@@ -138,10 +150,15 @@ def send_now(slug, campaign_id):
             _start_fan_out(wave.id)
             flash(f"Wave sent: {wave.invited_count} invitations are on their way.", "success")
             return redirect(url_for("surveys.detail", slug=slug, campaign_id=campaign.id))
+    elif request.method == "GET":
+        problem = service.send_now_problem(campaign)
+        if problem:
+            form.form_errors.append(problem)
     return render_template(
         "surveys/send.html",
         campaign=campaign,
         form=form,
+        blocked=bool(form.form_errors),
         invite_count=len(audience(campaign)),
         closes=closes_label(manual_close(utcnow(), campaign.open_days)),
     )

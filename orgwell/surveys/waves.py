@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.orgs.models import Membership, Team, TeamAssignment
-from orgwell.surveys import events
+from orgwell.surveys import anonymity, events
 from orgwell.surveys import schedule as sched
 from orgwell.surveys.models import Campaign, Invitation, Wave, WaveMember
 
@@ -94,19 +94,26 @@ def audience(campaign: Campaign) -> list[tuple[int, int | None, bool]]:
     Active, not on leave, and for audience "teams" in one of the campaign's teams or in a team
     of one of its clinics.
     """
+    return audience_of(campaign.organisation_id, campaign.audience, campaign.team_ids)
+
+
+def audience_of(
+    organisation_id: int, kind: str, team_ids: set[int]
+) -> list[tuple[int, int | None, bool]]:
+    """`audience` for settings not yet saved: audience `kind` ("organisation" | "teams")."""
     teams = {
         t.id: t.parent_id
         for t in db.session.execute(
-            select(Team.id, Team.parent_id).filter_by(organisation_id=campaign.organisation_id)
+            select(Team.id, Team.parent_id).filter_by(organisation_id=organisation_id)
         )
     }
     wanted: set[int] | None = None
-    if campaign.audience == "teams":
-        chosen = campaign.team_ids
+    if kind == "teams":
+        chosen = set(team_ids)
         wanted = chosen | {tid for tid, parent in teams.items() if parent in chosen}
     people = db.session.execute(
         select(Membership.id, Membership.patient_facing).where(
-            Membership.organisation_id == campaign.organisation_id,
+            Membership.organisation_id == organisation_id,
             Membership.status == "active",
             Membership.on_leave.is_(False),
         )
@@ -116,7 +123,7 @@ def audience(campaign: Campaign) -> list[tuple[int, int | None, bool]]:
         select(TeamAssignment.membership_id, TeamAssignment.team_id)
         .join(Membership, Membership.id == TeamAssignment.membership_id)
         .where(
-            Membership.organisation_id == campaign.organisation_id,
+            Membership.organisation_id == organisation_id,
             TeamAssignment.ended_on.is_(None),
         )
     ):
@@ -168,6 +175,8 @@ def freeze_audience(wave: Wave, members: list[tuple[int, int | None, bool]]) -> 
 def close_due_waves(now: datetime | None = None) -> list[int]:
     """Close every open wave whose time is up and tell WAVE_CLOSED_HOOKS, once per wave.
 
+    An anonymous wave with answers since its last reshuffle is reshuffled as it closes.
+
     The status change is a conditional UPDATE, so two overlapping runs never both close (and
     announce) one wave. Returns the ids closed here. Flushes; the caller commits.
     """
@@ -186,6 +195,9 @@ def close_due_waves(now: datetime | None = None) -> list[int]:
         if result.rowcount:
             wave = db.session.get(Wave, wave_id)
             db.session.refresh(wave)
+            if wave.unshuffled:
+                anonymity.reshuffle_wave(wave)
+                db.session.refresh(wave)
             events.wave_closed(wave)
             closed.append(wave_id)
     db.session.flush()

@@ -8,6 +8,7 @@ the "already used" page.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -22,6 +23,8 @@ ROSTER = f"""name,email,team,role,job_title,patient_facing,start_date
 Ana Ruiz,{PHYSIO},Outpatient,staff,PT,yes,2024-03-04
 Ben Okafor,ben.okafor@seaside.example,Outpatient,staff,PTA,yes,2023-09-18
 Cleo Park,cleo.park@seaside.example,Front office,staff,Front desk,no,2022-01-10
+Dev Shah,dev.shah@seaside.example,Outpatient,staff,PT,yes,2021-06-01
+Eve Lind,eve.lind@seaside.example,Outpatient,staff,PT,yes,2020-02-17
 """
 PHONE = {"width": 390, "height": 844}
 
@@ -46,6 +49,8 @@ def test_staff_member_answers_a_survey_on_a_phone(stack, browser, shots, tmp_pat
     owner.get_by_label("Name", exact=True).fill("Spring check-in")
     owner.get_by_label("Questionnaire").select_option("cbi")
     owner.get_by_label("Call the people you treat").select_option("patients")
+    # The first scheduled wave well after this one closes: a wave sent now may not overlap it.
+    owner.get_by_label("First wave on").fill((date.today() + timedelta(days=10)).isoformat())
     owner.get_by_role("button", name="Save the campaign").click()
     owner.get_by_role("link", name="Send a wave now").click()
     shots(owner, "send-wave")
@@ -105,6 +110,7 @@ def test_staff_member_answers_a_survey_on_a_phone(stack, browser, shots, tmp_pat
     owner.get_by_label("Name", exact=True).fill("Weekly pulse")
     owner.get_by_label("Questionnaire").select_option("cbi-work")
     owner.get_by_label(re.compile("^Confidential")).check()
+    owner.get_by_label("First wave on").fill((date.today() + timedelta(days=10)).isoformat())
     owner.get_by_role("button", name="Save the campaign").click()
     owner.get_by_role("link", name="Send a wave now").click()
     owner.get_by_role("button", name="Send the wave now").click()

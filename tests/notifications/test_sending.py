@@ -37,6 +37,32 @@ def test_sending_twice_sends_once(db):
     assert "http://orgwell.test/reset/reset:1" in mails[0].text_body
 
 
+def test_a_delivered_message_keeps_no_body_but_the_dev_mailbox_does(db):
+    """The outbox is a queue, not an archive: links in a delivered mail live only in the
+    mailbox (here the dev one, which /dev/mail reads)."""
+    message = queue_reset_mail("reset:2", "alex@example.com")
+    db.session.commit()
+    send_message(message.id)
+    db.session.refresh(message)
+    assert (message.status, message.text_body, message.html_body) == ("sent", "", None)
+    assert (message.key, message.to_addr, message.subject) == (
+        "reset:2", "alex@example.com", "Reset your OrgWell password")
+    assert message.sent_at is not None
+    kept = db.session.scalars(select(DevMail)).one()
+    assert "http://orgwell.test/reset/reset:2" in kept.text_body and kept.html_body
+
+
+def test_a_message_not_yet_delivered_keeps_its_body(app, db, smtp_sink):
+    _use_smtp(app, smtp_sink)
+    message = queue_reset_mail("reset:3", "alex@example.com")
+    db.session.commit()
+    smtp_sink.stop()
+    with pytest.raises(Retry):
+        send_message(message.id)
+    db.session.refresh(message)
+    assert message.status == "pending" and "reset:3" in message.text_body
+
+
 def test_claim_is_taken_once(db):
     message = plant_message("claim:1", "a@example.com")
     db.session.commit()

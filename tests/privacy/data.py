@@ -100,6 +100,7 @@ def fill(org, people: list[tuple[object, object]], *, skip_answer: set[int] = fr
             _person_survey(org, wave, membership, team, index + n,
                            answers=membership.id not in skip_answer)
         _person_mail_and_audit(org, membership)
+    _metrics_rows(org, campaign, waves, program, cohort, people)
     db.session.add(ImportJob(
         organisation_id=org.id, filename="roster.csv", status="done",
         rows=[{"name": m.user.name, "email": m.user.email, "team": t.name} for m, t in people],
@@ -146,7 +147,8 @@ def _person_survey(org, wave, membership, team, index: int, *, answers: bool) ->
     db.session.flush()
     db.session.add(Invitation(
         organisation_id=org.id, wave_id=wave.id, wave_member_id=member.id,
-        membership_id=membership.id, token_hash=_hash(), sent=True, answered=answers,
+        membership_id=membership.id, token_hash=_hash(), token_nonce="nonce-" + _hash()[:20],
+        sent=True, answered=answers,
         answered_on=wave.opens_on + timedelta(days=1) if answers else None,
     ))
     if not answers:
@@ -180,3 +182,37 @@ def _person_mail_and_audit(org, membership) -> None:
     event = record("person_updated", target=membership, organisation_id=org.id,
                    actor_id=user.id, note=f"changed by {user.name} <{user.email}>")
     event.ip = "10.0.0.9"
+
+
+def _metrics_rows(org, campaign, waves, program, cohort, people) -> None:
+    """Rollups, an action and an export job: the metrics tables hold no person, but they
+    belong to the organisation and must go with it."""
+    from orgwell.metrics.action_models import Action
+    from orgwell.metrics.export_models import ExportJob
+    from orgwell.metrics.models import ParticipationRollup, ProgramWeekRollup, ScaleRollup
+
+    membership, team = people[0]
+    for wave in waves:
+        db.session.add(ScaleRollup(
+            organisation_id=org.id, campaign_id=campaign.id, wave_id=wave.id, team_key=team.id,
+            team_id=team.id, instrument_key=f"pulse-{org.slug}", scale_key="pulse",
+            opens_on=wave.opens_on, n=len(people), total=50.0 * len(people),
+            total_sq=2500.0 * len(people), n_high=1,
+        ))
+        db.session.add(ParticipationRollup(
+            organisation_id=org.id, campaign_id=campaign.id, wave_id=wave.id, team_key=team.id,
+            team_id=team.id, opens_on=wave.opens_on, invited=len(people), responded=len(people),
+        ))
+    db.session.add(ProgramWeekRollup(
+        organisation_id=org.id, program_id=program.id, team_key=team.id, team_id=team.id,
+        week_start=START, released=3, completed=2, overdue=1,
+    ))
+    db.session.add(Action(
+        organisation_id=org.id, team_id=team.id, title="Protect documentation time",
+        owner_text=membership.user.name, started_on=START, cohort_id=cohort.id,
+        created_by_id=membership.user_id,
+    ))
+    db.session.add(ExportJob(
+        organisation_id=org.id, created_by_id=membership.user_id, format="png",
+        query="scale=work", status="done",
+    ))

@@ -35,6 +35,7 @@ def test_the_export_holds_the_organisation_but_no_reflection(filled, client, aut
     assert "Private reflection" not in raw and "reflection_text" not in raw
     assert "breathed for ten minutes" not in raw  # practice notes are private too
     assert "token_hash" not in raw and "password_hash" not in raw
+    assert "token_nonce" not in raw and "nonce-" not in raw
     members = db.session.scalar(select(func.count()).select_from(Membership)
                                 .filter_by(organisation_id=filled["org_x"].id))
     assert len(tables["memberships"]) == members

@@ -1,9 +1,11 @@
 """Survey fixtures shared by the campaign, wave, respondent and metrics tests.
 
 campaign         an active monthly `cbi-work` campaign of the world's Riverside for the whole
-                 organisation, anonymous, k = 5, starting today (no wave yet).
+                 organisation, anonymous, k = 5, starting today (no wave yet); the world's
+                 four members plus one added so that the audience reaches k.
 make_campaign    make_campaign(org, **overrides) -> Campaign (any field of CampaignSettings,
-                 plus `created_by`); the service validates like the page does.
+                 plus `created_by`); the service validates like the page does. Adds staff to
+                 the audience first when it has fewer than k people (top_up=False: not).
 open_wave        a manual wave of `campaign` opened now, its invitations created (not mailed).
 make_people      make_people(org, team, n, **membership fields) -> list[Membership].
 make_responses   make_responses(wave, n, team=None, answer=..., membership=None) stores n
@@ -22,7 +24,7 @@ from sqlalchemy import select
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.notifications.models import OutboxMessage
-from orgwell.orgs.models import Membership
+from orgwell.orgs.models import Membership, Team
 from orgwell.surveys import campaigns, invitations, waves
 from orgwell.surveys.campaigns import CampaignSettings
 from orgwell.surveys.instruments.library import get_version
@@ -50,12 +52,35 @@ def settings(**overrides) -> CampaignSettings:
     return CampaignSettings(**values)
 
 
+def top_up_audience(org, chosen: CampaignSettings) -> list[Membership]:
+    """Add staff to the chosen audience until it has k people (a campaign needs as many).
+
+    The world's organisation has four members; the new ones join the first chosen team (or
+    no team for a whole-organisation audience). Returns the members added.
+    """
+    size = len(waves.audience_of(org.id, chosen.audience, set(chosen.team_ids)))
+    team = None
+    if chosen.audience == "teams" and chosen.team_ids:
+        team = db.session.get(Team, sorted(chosen.team_ids)[0])
+    added = [
+        factories.MembershipFactory(organisation=org, teams=[team] if team else [])
+        for _ in range(chosen.threshold_k - size)
+    ]
+    db.session.flush()
+    return added
+
+
 @pytest.fixture
 def make_campaign(db):
-    def make(org, created_by=None, team_scope=None, today: date | None = None, **overrides):
+    """make_campaign(org, ..., top_up=True): with top_up the audience is first brought to k."""
+
+    def make(org, created_by=None, team_scope=None, today: date | None = None, top_up=True,
+             **overrides):
+        chosen = settings(**overrides)
+        if top_up:
+            top_up_audience(org, chosen)
         campaign = campaigns.create_campaign(
-            org, settings(**overrides), created_by=created_by, team_scope=team_scope,
-            today=today,
+            org, chosen, created_by=created_by, team_scope=team_scope, today=today,
         )
         db.session.commit()
         return campaign

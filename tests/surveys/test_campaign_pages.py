@@ -12,6 +12,14 @@ from orgwell.surveys import waves
 from orgwell.surveys.models import Campaign, Invitation, Wave
 
 
+@pytest.fixture(autouse=True)
+def enough_people(world, make_people):
+    """Four more people in each of team_a and team_b: every audience here reaches k = 5
+    (the organisation then has 12, team_a 5, team_b 5)."""
+    make_people(world["org_x"], world["team_a"], 4)
+    make_people(world["org_x"], world["team_b"], 4)
+
+
 @pytest.fixture
 def login_as(auth, world):
     def login(persona: str):
@@ -125,19 +133,43 @@ def test_staff_cannot_see_campaigns(client, world, login_as, campaign):
     assert client.get("/o/riverside/surveys/").status_code == 403
 
 
-def test_send_a_wave_now_confirms_first_then_sends_once(client, world, login_as, campaign):
+def test_send_a_wave_now_confirms_first_then_sends_once(
+    client, world, login_as, make_campaign
+):
+    campaign = make_campaign(world["org_x"], start_date=utcnow().date() + timedelta(days=10))
     login_as("owner_x")
     confirm = client.get(f"/o/riverside/surveys/{campaign.id}/send")
     assert confirm.status_code == 200
-    assert "<strong>4</strong> people get an invitation" in confirm.text
+    assert "<strong>12</strong> people get an invitation" in confirm.text
     assert "fixes the privacy mode" in confirm.text
     assert db.session.scalar(select(func.count(Wave.id))) == 0
     sent = client.post(f"/o/riverside/surveys/{campaign.id}/send")
     assert sent.status_code == 302
     again = client.post(f"/o/riverside/surveys/{campaign.id}/send")
-    assert again.status_code == 200 and "already opened today" in again.text
+    assert again.status_code == 200 and "is open until" in again.text
     assert db.session.scalar(select(func.count(Wave.id))) == 1
 
+
+def test_send_now_is_refused_when_the_next_scheduled_wave_would_overlap(
+    client, world, login_as, make_campaign
+):
+    campaign = make_campaign(world["org_x"], start_date=utcnow().date() + timedelta(days=3))
+    login_as("owner_x")
+    page = client.get(f"/o/riverside/surveys/{campaign.id}/send")
+    assert "The next scheduled wave opens on" in page.text
+    assert 'btn btn-primary" disabled' in page.text
+    refused = client.post(f"/o/riverside/surveys/{campaign.id}/send")
+    assert refused.status_code == 200 and "would still be open" in refused.text
+    assert db.session.scalar(select(func.count(Wave.id))) == 0
+
+
+def test_a_campaign_for_fewer_people_than_k_is_refused(client, world, login_as):
+    login_as("owner_x")
+    response = client.post("/o/riverside/surveys/new", data=_form(
+        audience="teams", team_ids=str(world["team_a"].id), threshold_k="6"))
+    assert response.status_code == 200 and _campaigns() == 0
+    assert ("This audience has 5 people who can be asked now" in response.text
+            and "smallest group of 6" in response.text)
 
 def test_the_wave_table_shows_totals_never_who_answered(
     client, world, login_as, open_wave, fan_out
@@ -145,15 +177,36 @@ def test_the_wave_table_shows_totals_never_who_answered(
     fan_out(open_wave)
     answered = db.session.scalar(select(Invitation).filter_by(
         membership_id=world["staff_a"].memberships[0].id))
-    answered.answered, answered.answered_on = True, utcnow().date()
+    answered.answered = True
     open_wave.responded_count = 1
     db.session.commit()
     login_as("owner_x")
     page = client.get(f"/o/riverside/surveys/{open_wave.campaign_id}").text
-    assert '<td class="text-end">4</td>' in page and '<td class="text-end">1</td>' in page
-    assert "25%" in page
+    # One answer among twelve: the count (and the rate) would say too much.
+    assert '<td class="text-end">12</td>' in page and '<td class="text-end">1</td>' not in page
+    assert "fewer than 5 answered" in page and "%" not in _wave_row(page)
     for persona in ("staff_a", "staff_b", "leader_a"):
         assert world[persona].name not in page and world[persona].email not in page
+    open_wave.responded_count = 6
+    db.session.commit()
+    page = client.get(f"/o/riverside/surveys/{open_wave.campaign_id}").text
+    assert '<td class="text-end">6</td>' in page and "50%" in _wave_row(page)
+
+
+def test_the_wave_table_hides_an_audience_below_k(client, world, login_as, campaign):
+    # The audience shrank below k after the campaign was made (people left or went on leave).
+    wave = waves.open_wave(campaign, utcnow().date(), source="manual")
+    wave.invited_count, wave.responded_count = 4, 4
+    db.session.commit()
+    login_as("owner_x")
+    row = _wave_row(client.get(f"/o/riverside/surveys/{campaign.id}").text)
+    assert "fewer than 5</span>" in row and '<td class="text-end">4</td>' not in row
+    assert '<td class="text-end">—</td>' in row
+
+
+def _wave_row(page: str) -> str:
+    start = page.index("<tr data-wave=")
+    return page[start:page.index("</tr>", start)]
 
 
 def test_a_locked_campaign_keeps_mode_and_k_whatever_is_posted(

@@ -136,3 +136,21 @@ def test_the_same_date_twice_and_bad_arguments(cli, world, tmp_path):
     nowhere = cli("surveys", "import-results", "nowhere", "--instrument", "cbi-work",
                   "--date", "2026-03-02", path)
     assert nowhere.exit_code == 2
+
+
+def test_bad_cells_and_rows_without_answers_are_reported_together(cli, world, tmp_path):
+    path = _csv(tmp_path, [
+        "team," + ",".join(WORK_ITEMS),
+        _row("North PT", HIGH),
+        _row("North PT", [""] * 7),
+        _row("Nowhere", HIGH),
+        _row("South PT", [""] * 7),
+    ])
+    result = cli("surveys", "import-results", "riverside", "--instrument", "cbi-work",
+                 "--date", "2026-03-02", path)
+    assert result.exit_code == 2
+    assert "line 3: no answer at all" in result.output
+    assert "line 4, column 1 (team)" in result.output and "Nowhere" in result.output
+    assert "line 5: no answer at all" in result.output
+    assert "4 problem(s)" not in result.output and "3 problem(s)" in result.output
+    assert _count(Response) == 0 and _count(Wave) == 0

@@ -210,3 +210,35 @@ def test_validate_lists_every_problem(cli, tmp_path):
         "bad.json: items[0].scale: no scale has the key 'nowhere'.",
         "bad.json: scales[0].min_answered: 9 is more than the 1 item(s) of scale 'drain'.",
     ]
+
+
+def test_score_rounds_the_exact_mean_half_up_and_bands_the_unrounded_one(cli, db, tmp_path):
+    """62.125 prints 62.13 (a float format would print 62.12); the band is decided on the
+    exact 62.125, so against a cut-off of 62.13 it is "below" although 62.13 is printed."""
+    definition = small_definition()
+    definition["answer_sets"]["often"] = [
+        {"label": "Always", "value": 62.25}, {"label": "Sometimes", "value": 62},
+        {"label": "Never", "value": 0},
+    ]
+    definition["scales"][0]["cutoff"] = 62.13
+    definition["items"][1]["reversed"] = False
+    org = factories.OrganisationFactory(slug="riverside")
+    library.upload_definition(org, yaml.safe_dump(definition), "e.yaml", None)
+    db.session.commit()
+    path = write(tmp_path, "e.csv", "respondent,e1,e2,e3\nx,Always,Sometimes,Always\n")
+    result = cli("instruments", "score", "energy", path, "--org", "riverside")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "respondent,drain,drain_band,rest,rest_band\nx,62.13,below,62.25,\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('respondent,q7\n"A,Somewhat\n', "line 2, column 1 (respondent): unreadable CSV"),
+        ('respondent,q7\nA,"Somewhat"x\n', "line 2, column 2 (q7): unreadable CSV"),
+    ],
+)
+def test_a_broken_quote_exits_2_naming_line_and_column(cli, tmp_path, text, message):
+    result = cli("instruments", "score", "cbi-work", write(tmp_path, "quote.csv", text))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"quote.csv: {message}" in result.stderr

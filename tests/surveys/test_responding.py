@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.surveys import events, responding
 from orgwell.surveys.models import Invitation, Response, Wave
@@ -81,6 +82,34 @@ def test_a_link_opened_by_someone_else_logged_in_is_foreign(world, wave_links):
     assert responding.open_by_token(token, viewer_id=None)
 
 
+def test_someone_else_logged_in_never_learns_whether_the_link_was_used(world, wave_links):
+    """"foreign" comes before "used" and "expired": the page must not tell another person
+    that the link's owner has answered (or that the wave is over)."""
+    wave, _ = wave_links
+    token = staff_a_token(world, wave_links)
+    responding.submit(responding.open_by_token(token), all_work())
+    db.session.commit()
+    with pytest.raises(responding.LinkProblem) as problem:
+        responding.open_by_token(token, viewer_id=world["staff_b"].id)
+    assert problem.value.reason == "foreign"
+    with pytest.raises(responding.LinkProblem) as problem:
+        responding.open_by_token(token, viewer_id=world["staff_a"].id)
+    assert problem.value.reason == "used"
+    later = wave.closes_at + timedelta(minutes=1)
+    other = next(t for m, t in wave_links[1].items()
+                 if m != membership_of(world["staff_a"]).id)
+    with pytest.raises(responding.LinkProblem) as problem:
+        responding.open_by_token(other, viewer_id=world["staff_b"].id, now=later)
+    assert problem.value.reason in ("foreign", "expired")
+    assert problem.value.reason == (
+        "expired" if invitation_owner(other) == world["staff_b"].id else "foreign")
+
+
+def invitation_owner(token: str) -> int | None:
+    invitation = responding.find_invitation(token)
+    return invitation.membership.user_id if invitation.membership else None
+
+
 def test_read_answers_accepts_only_the_items_options(world, wave_links):
     survey = responding.open_by_token(staff_a_token(world, wave_links))
     good = responding.read_answers(survey, form_data({"q7": 100, "q8": 0, "q9": ""}))
@@ -125,8 +154,11 @@ def test_submit_stores_one_scored_anonymous_response(world, wave_links):
     assert response.answers == {**all_work(75), "q13": 0}
     assert {s.scale_key: s.band for s in response.scores} == {"work": "high"}
     invitation = invitation_of(wave, membership_of(world["staff_a"]))
-    assert invitation.answered and invitation.answered_on == response.submitted_on
-    assert db.session.get(Wave, wave.id).responded_count == 1
+    # Anonymous: no day of answering on the invitation, the wave's date on the response.
+    assert invitation.answered and invitation.answered_on is None
+    assert response.submitted_on == wave.opens_on
+    wave = db.session.get(Wave, wave.id)
+    assert (wave.responded_count, wave.unshuffled) == (1, 1)
 
 
 def test_confidential_mode_keeps_the_membership(world, make_campaign, fan_out):
@@ -134,7 +166,10 @@ def test_confidential_mode_keeps_the_membership(world, make_campaign, fan_out):
     member = membership_of(world["staff_a"])
     responding.submit(responding.open_by_token(tokens[member.id]), all_work())
     db.session.commit()
-    assert db.session.scalars(select(Response)).one().membership_id == member.id
+    response = db.session.scalars(select(Response)).one()
+    assert response.membership_id == member.id and response.submitted_on == utcnow().date()
+    assert invitation_of(wave, member).answered_on == utcnow().date()
+    assert db.session.get(Wave, wave.id).unshuffled == 0  # nothing to hide: it has a name
 
 
 def test_the_team_is_the_one_frozen_when_the_wave_opened(world, wave_links):
@@ -230,4 +265,4 @@ def test_invitations_are_claimed_by_id_only(world, wave_links):
         select(Invitation.membership_id).filter_by(wave_id=wave.id, answered=True)
     ).all()
     assert answered == [membership_of(world["staff_a"]).id]
-    assert len(tokens) == 4  # owner, leader, staff_a, staff_b
+    assert len(tokens) == 5  # owner, leader, staff_a, staff_b and one more to reach k

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import func, select
@@ -52,7 +52,7 @@ def test_leavers_and_people_on_leave_are_not_invited(world, campaign):
     assert _membership(world["staff_a"]).id not in invited
     assert _membership(world["staff_b"]).id not in invited
     assert _membership(world["leader_a"]).id in invited
-    assert wave.invited_count == len(invited) == 2  # the owner and the leader
+    assert wave.invited_count == len(invited) == 3  # the owner, the leader, the fifth one
 
 
 def test_a_teams_audience_includes_the_teams_of_a_chosen_clinic(world, make_campaign):
@@ -61,10 +61,12 @@ def test_a_teams_audience_includes_the_teams_of_a_chosen_clinic(world, make_camp
     )
     wave = waves.open_wave(campaign, utcnow().date(), source="manual")
     members = _members(wave)
-    assert members == {
-        _membership(world["leader_a"]).id: world["clinic_a"].id,
-        _membership(world["staff_a"]).id: world["team_a"].id,
-    }
+    assert members[_membership(world["leader_a"]).id] == world["clinic_a"].id
+    assert members[_membership(world["staff_a"]).id] == world["team_a"].id
+    assert _membership(world["staff_b"]).id not in members
+    assert _membership(world["owner_x"]).id not in members
+    # and the three added to the clinic to reach k
+    assert sorted(members.values()).count(world["clinic_a"].id) == 4
 
 
 def test_one_invitation_each_and_the_campaign_locks(world, campaign):
@@ -73,7 +75,7 @@ def test_one_invitation_each_and_the_campaign_locks(world, campaign):
     db.session.commit()
     assert campaign.locked
     rows = db.session.scalars(select(Invitation).filter_by(wave_id=wave.id)).all()
-    assert len(rows) == wave.invited_count == 4
+    assert len(rows) == wave.invited_count == 5
     assert all(r.token_hash is None and not r.sent for r in rows)
 
 
@@ -84,7 +86,7 @@ def test_a_second_open_on_the_same_date_returns_none(world, campaign):
     assert waves.open_wave(campaign, today, source="manual") is None
     db.session.commit()
     assert db.session.scalar(select(func.count(Wave.id))) == 1
-    assert db.session.scalar(select(func.count(Invitation.id))) == 4
+    assert db.session.scalar(select(func.count(Invitation.id))) == 5
 
 
 def test_concurrent_openers_make_one_wave(app, world, campaign):
@@ -111,14 +113,14 @@ def test_concurrent_openers_make_one_wave(app, world, campaign):
     assert errors == []
     assert sorted(len(r) for r in results) == [0, 0, 0, 1]
     assert db.session.scalar(select(func.count(Wave.id))) == 1
-    assert db.session.scalar(select(func.count(WaveMember.id))) == 4
+    assert db.session.scalar(select(func.count(WaveMember.id))) == 5
 
 
 def test_fan_out_mails_each_invitation_once_and_stores_only_the_hash(
     world, open_wave, fan_out
 ):
     tokens = fan_out(open_wave)
-    assert len(tokens) == 4
+    assert len(tokens) == 5
     for membership_id, raw in tokens.items():
         invitation = db.session.scalar(
             select(Invitation).filter_by(wave_id=open_wave.id, membership_id=membership_id)
@@ -130,7 +132,7 @@ def test_fan_out_mails_each_invitation_once_and_stores_only_the_hash(
     # Running the fan-out again queues nothing and re-keys nothing.
     assert invitations.fan_out_batch(open_wave.id) == 0
     db.session.commit()
-    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 4
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 5
     assert dict(db.session.execute(select(Invitation.id, Invitation.token_hash)).all()) == hashes
 
 
@@ -156,10 +158,10 @@ def test_fan_out_in_batches_skips_someone_who_left_meanwhile(world, campaign, ma
     while n := invitations.fan_out_batch(wave.id, limit=4):
         claimed.append(n)
         db.session.commit()
-    assert claimed == [4, 4, 2]
+    assert claimed == [4, 4, 3]
     recipients = set(db.session.scalars(select(OutboxMessage.to_addr)))
     assert world["staff_b"].email not in recipients
-    assert len(recipients) == 9
+    assert len(recipients) == 10
 
 
 def test_nothing_is_mailed_for_a_closed_wave(world, open_wave):
@@ -185,7 +187,7 @@ def test_reminders_reach_non_responders_at_most_n_times_m_days_apart(
         answered = db.session.scalar(select(Invitation).filter_by(
             wave_id=wave.id, membership_id=_membership(world["staff_a"]).id
         ))
-        answered.answered, answered.answered_on = True, date(2027, 3, 2)
+        answered.answered = True
         db.session.commit()
 
         sent_by_day = {}
@@ -194,8 +196,8 @@ def test_reminders_reach_non_responders_at_most_n_times_m_days_apart(
             sent_by_day[day] = invitations.send_reminders()
             invitations.send_reminders()  # a second run the same day sends nothing
             db.session.commit()
-    # 3 non-responders, reminded on day 4 and day 7, then no more.
-    assert {d: n for d, n in sent_by_day.items() if n} == {4: 3, 7: 3}
+    # 4 non-responders, reminded on day 4 and day 7, then no more.
+    assert {d: n for d, n in sent_by_day.items() if n} == {4: 4, 7: 4}
     reminders = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.key.like("survey.remind:%"))
     ).all()

@@ -60,6 +60,7 @@ def read_answer_sheet(
     optional: Sequence[str] = (),
     unique: Sequence[str] = (),
     checks: Mapping[str, Callable[[str], str | None]] | None = None,
+    require_answer: bool = False,
 ) -> list[SheetRow]:
     """Parse a CSV of answers to `instrument`; raises SheetError listing every problem.
 
@@ -68,6 +69,7 @@ def read_answer_sheet(
     unique: columns whose non-empty values may appear only once (e.g. "respondent").
     checks: column -> function returning a problem message for a bad non-empty value.
     Names are given in lower case and matched case-insensitively, as are item keys.
+    require_answer: a row whose item cells are all empty is a problem ("no answer at all").
     Required columns must have a value in every row. Line numbers count the header as line 1.
     """
     records, problems = _records(text.removeprefix("\ufeff"))
@@ -79,6 +81,11 @@ def read_answer_sheet(
     own = needed + list(optional)
     header_line, header_cells = records[0]
     header = [cell.strip() for cell in header_cells]
+    problems = [
+        SheetProblem(p.line, p.column, header[p.column - 1] or None, p.message)
+        if p.column is not None and p.column <= len(header) else p
+        for p in problems
+    ]
     columns, header_problems = _columns(instrument, header, own, first, header_line)
     problems += header_problems
     for name in needed:
@@ -92,6 +99,7 @@ def read_answer_sheet(
     for line, cells in records[1:]:
         fields = dict.fromkeys((name for name in own if name in columns), "")
         answers: dict[str, float | None] = {}
+        answered = False
         for number, cell in enumerate(cells, start=1):
             value = cell.strip()
             name = columns[number - 1] if number <= len(columns) else None
@@ -100,6 +108,7 @@ def read_answer_sheet(
                     problems.append(SheetProblem(
                         line, number, None, "a value beyond the last column of the header."))
             elif name in item_keys:
+                answered = answered or bool(value)
                 answers[name] = _answer(instrument, name, value, line, number, header, problems)
             elif name is not None:
                 fields[name] = value
@@ -111,6 +120,8 @@ def read_answer_sheet(
                 number = columns.index(name) + 1
                 problems.append(SheetProblem(line, number, header[number - 1],
                                              "this cell must not be empty."))
+        if require_answer and not answered:
+            problems.append(SheetProblem(line, None, None, "no answer at all in this row."))
         for name in unique:
             value = fields.get(name, "")
             if not value:
@@ -128,7 +139,8 @@ def read_answer_sheet(
 
 def _records(text: str) -> tuple[list[tuple[int, list[str]]], list[SheetProblem]]:
     """(line where the record starts, cells) for each non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a broken quote is an error with its line, not a silently merged cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records, problems = [], []
     line = 1
     while True:
@@ -137,12 +149,49 @@ def _records(text: str) -> tuple[list[tuple[int, list[str]]], list[SheetProblem]
         except StopIteration:
             break
         except csv.Error as error:
-            problems.append(SheetProblem(line, None, None, f"unreadable CSV ({error})."))
+            rest = "".join(io.StringIO(text, newline="").readlines()[line - 1:])
+            problems.append(SheetProblem(
+                line, _broken_quote_column(rest), None,
+                f"unreadable CSV ({error}): a quote opened in this cell is not closed "
+                "properly (write a quote inside a quoted cell as \"\").",
+            ))
             break
         if any(cell.strip() for cell in cells):
             records.append((line, cells))
         line = reader.line_num + 1
     return records, problems
+
+
+def _broken_quote_column(record: str) -> int | None:
+    """The column (1-based) of the quoted cell that breaks the CSV record starting `record`.
+
+    Follows the csv module's rules: a quote opens a quoted cell only at the start of a cell,
+    "" inside it is a quote, and the closing quote must be followed by a comma or line end.
+    """
+    column, quoted_in, at_start, i = 1, None, True, 0
+    while i < len(record):
+        char = record[i]
+        if quoted_in is not None:
+            if char == '"':
+                following = record[i + 1:i + 2]
+                if following == '"':
+                    i += 2
+                    continue
+                if following not in ("", ",", "\r", "\n"):
+                    return quoted_in
+                quoted_in = None
+        elif char == '"' and at_start:
+            quoted_in = column
+        elif char == ",":
+            column += 1
+            at_start = True
+            i += 1
+            continue
+        elif char in "\r\n":
+            break
+        at_start = False
+        i += 1
+    return quoted_in
 
 
 def _columns(instrument, header, own, first, line) -> tuple[list[str | None], list]:
@@ -188,9 +237,10 @@ def _answer(instrument, key, value, line, number, header, problems) -> float | N
 def score_sheet(instrument: Instrument, text: str) -> str:
     """Score a `respondent` + item-keys CSV; the result CSV as text, or SheetError.
 
-    Columns out: respondent, then per scale `<scale>` (2 decimals, empty when not scorable)
-    and `<scale>_band` (high, below, empty; not_applicable when a `patient_facing` column says
-    no for a patient-facing-only scale).
+    Columns out: respondent, then per scale `<scale>` (the exact mean rounded half-up to 2
+    decimals, empty when not scorable) and `<scale>_band` (high, below, empty; not_applicable
+    when a `patient_facing` column says no for a patient-facing-only scale). The band comes
+    from the exact mean, not the rounded one (see surveys/scoring.py).
     """
     rows = read_answer_sheet(
         instrument, text, first="respondent", optional=("patient_facing",),
@@ -206,7 +256,7 @@ def score_sheet(instrument: Instrument, text: str) -> str:
         cells = [row.fields["respondent"]]
         for scale in instrument.scales:
             result = results[scale.key]
-            cells += ["" if result.score is None else f"{result.score:.2f}", result.band or ""]
+            cells += ["" if result.exact is None else str(result.rounded(2)), result.band or ""]
         writer.writerow(cells)
     return out.getvalue()
 

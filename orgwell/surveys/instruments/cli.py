@@ -88,9 +88,10 @@ def score(key, file: Path, slug):
     """Score the answers in FILE (CSV: respondent, then item keys) with instrument KEY.
 
     Each answer cell is an answer label (any case) or empty. Prints a CSV: respondent, then
-    per scale <scale> (the score, 2 decimals; empty when too few items were answered) and
-    <scale>_band (high, below or empty). An optional patient_facing column (yes/no) marks
-    people for whom a patient-facing scale does not apply (band: not_applicable).
+    per scale <scale> (the score rounded half-up to 2 decimals; empty when too few items
+    were answered) and <scale>_band (high, below or empty), decided on the unrounded score.
+    An optional patient_facing column (yes/no) marks people for whom a patient-facing scale
+    does not apply (band: not_applicable).
     """
     instrument = _instrument(key, slug, None)
     try:
