@@ -25,6 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_extensions(app)
     register_celery(app)
     register_blueprints(app)
+    register_domain_hooks(app)
     register_access(app)
     register_security(app)
     register_cli(app)
@@ -127,16 +128,20 @@ def register_celery(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from orgwell.admin.views import bp as admin_bp
-    from orgwell.api import openapi, programs  # noqa: F401  (they add routes to api_bp)
+    from orgwell.api import metrics, openapi, programs  # noqa: F401  (they add routes to api_bp)
     from orgwell.api.views import bp as api_bp
     from orgwell.audit.views import bp as audit_bp
     from orgwell.auth.views import bp as auth_bp
     from orgwell.health.views import bp as health_bp
     from orgwell.home.views import bp as home_bp
+    from orgwell.metrics.action_views import bp as actions_bp
+    from orgwell.metrics.plotlyjs import bp as metrics_assets_bp
+    from orgwell.metrics.views import bp as metrics_bp
     from orgwell.notifications.views import bp as mail_bp
     from orgwell.orgs.views import bp as orgs_bp
     from orgwell.orgs.views import organisations_bp
     from orgwell.privacy.views import bp as privacy_bp
+    from orgwell.programs import cohort_views  # noqa: F401  (adds routes to programs_bp)
     from orgwell.programs.learning_views import bp as learning_bp
     from orgwell.programs.views import bp as programs_bp
     from orgwell.surveys.instruments.views import bp as instruments_bp
@@ -147,11 +152,18 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         home_bp, auth_bp, admin_bp, organisations_bp, orgs_bp, health_bp, api_bp, audit_bp,
         learning_bp, instruments_bp, surveys_respond_bp, surveys_my_bp, surveys_bp, privacy_bp,
-        programs_bp,
+        programs_bp, actions_bp, metrics_assets_bp, metrics_bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["SHOW_DEV_MAIL"]:
         app.register_blueprint(mail_bp)
+
+
+def register_domain_hooks(app: Flask) -> None:
+    """Domains that react to membership events or add checklist steps (idempotent)."""
+    from orgwell.programs.hooks import register_program_hooks
+
+    register_program_hooks(app)
 
 
 def register_access(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup
 def register_commands(app: Flask) -> None:
     from orgwell.auth.cli import tokens_cli, users_cli
     from orgwell.demo import demo_command
+    from orgwell.metrics.cli import metrics_cli
     from orgwell.orgs.cli import orgs_cli, staff_cli
     from orgwell.runner import run_all_command
     from orgwell.surveys.cli import surveys_cli
@@ -18,6 +19,7 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(metrics_cli)
 
 
 def _create_app():

@@ -53,6 +53,8 @@ class Config:
     PUBLIC_SIGNUP: bool = _env_bool("ORGWELL_PUBLIC_SIGNUP", False)
     SESSION_IDLE_MINUTES: int = _env_int("ORGWELL_SESSION_IDLE_MINUTES", 8 * 60)
     INVITE_VALID_DAYS: int = _env_int("ORGWELL_INVITE_VALID_DAYS", 7)
+    # The browser kaleido drives to draw figures as PNG and PDF (Debian's package by default).
+    CHROMIUM_PATH: str = os.environ.get("ORGWELL_CHROMIUM_PATH", "/usr/bin/chromium")
     # People who left are erased this many days after their leaving date; 0 = never.
     ERASE_LEAVERS_AFTER_DAYS: int = _env_int("ORGWELL_ERASE_LEAVERS_AFTER_DAYS", 365)
     RESET_VALID_HOURS: int = 2

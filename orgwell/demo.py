@@ -118,11 +118,16 @@ class Demo:
     def programs_and_surveys(self, org: Organisation) -> None:
         """Riverside North's prehab cohort and 18 months of surveys around its start, so that
         the dashboards have a before and an after. Each seeder adds nothing the second time."""
+        from orgwell.metrics.rebuild import rebuild_org
         from orgwell.programs.demo import north_cohort_start, seed_programs
         from orgwell.surveys.demo import seed_surveys
 
         self.tally.programs += seed_programs(org)
         self.tally.campaigns += seed_surveys(org, north_cohort_start())
+        self.demo_action(org, north_cohort_start())
+        # Closed waves got their rollups when they closed; this adds the open wave's
+        # headcounts and the program weeks, which the hourly job would otherwise fill later.
+        rebuild_org(org)
 
     # --- organisations ---------------------------------------------------------------------
 
@@ -154,6 +159,28 @@ class Demo:
         self.set_membership(org, owner, "PT", date(2018, 5, 7), teams["Harbor Rehab Main"])
         self.staff(org, teams, HARBOR)
         return org
+
+    def demo_action(self, org: Organisation, program_start: date) -> None:
+        """The leader's plan for Riverside North, decided the week its program began, so the
+        dashboards show an action on the time axis and what followed it."""
+        from orgwell.metrics import actions
+        from orgwell.metrics.action_models import Action
+
+        if db.session.scalar(select(Action.id).filter_by(organisation_id=org.id)):
+            return
+        north = db.session.scalar(select(Team).filter_by(organisation_id=org.id,
+                                                         name="Riverside North"))
+        leader = db.session.scalar(select(User).filter_by(email="leader@riverside.example"))
+        plan = actions.Plan(
+            title="Protect documentation time: two 30-minute blocks a week per clinician",
+            owner_text="Dana Whitfield",
+            due_on=program_start + timedelta(days=42),
+            notes="Agreed after the spring check-ins showed work-related burnout rising.",
+        )
+        action = actions.create_action(org, north, plan, created_by=leader,
+                                       started_on=program_start, notify=False)
+        finished = program_start + timedelta(days=40)
+        actions.set_status(action, "done", changed_by=leader, day=finished)
 
     def organisation(self, name: str, slug: str, owner: User) -> tuple[Organisation, bool]:
         existing = db.session.scalar(select(Organisation).filter_by(slug=slug))

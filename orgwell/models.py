@@ -2,6 +2,9 @@
 from orgwell.audit.models import AuditEvent
 from orgwell.auth.models import ApiToken, User, UserSession, UserToken
 from orgwell.health.models import WorkerHeartbeat
+from orgwell.metrics.action_models import Action
+from orgwell.metrics.export_models import ExportJob
+from orgwell.metrics.models import ParticipationRollup, ProgramWeekRollup, ScaleRollup
 from orgwell.notifications.models import DevMail, OutboxMessage
 from orgwell.orgs.models import (
     ConsultantGrant,
@@ -36,6 +39,7 @@ from orgwell.surveys.models import (
 )
 
 __all__ = [
+    "Action",
     "ApiToken",
     "Assignment",
     "AuditEvent",
@@ -47,6 +51,7 @@ __all__ = [
     "DevMail",
     "Enrollment",
     "Erasure",
+    "ExportJob",
     "ImportJob",
     "InstrumentVersion",
     "Invitation",
@@ -55,12 +60,15 @@ __all__ = [
     "Module",
     "Organisation",
     "OutboxMessage",
+    "ParticipationRollup",
     "PracticeLogEntry",
     "Program",
     "ProgramSettings",
     "ProgramVersion",
+    "ProgramWeekRollup",
     "Response",
     "ResponseScore",
+    "ScaleRollup",
     "Team",
     "TeamAssignment",
     "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 TASK_MODULES = ["worker.mail", "worker.staff", "worker.health", "worker.surveys", "worker.programs",
-                "worker.privacy"]
+                "worker.privacy", "worker.exports", "worker.metrics_alerts", "worker.metrics"]
 
 BEAT_SCHEDULE = {
     # Re-queue outbox rows whose hand-off to the broker was lost or whose worker died.
@@ -51,6 +51,26 @@ BEAT_SCHEDULE = {
     },
     "programs-digest": {
         "task": "programs.weekly_digest",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+    # Start figure exports (PNG/PDF) whose task was lost; a job renders once to "done".
+    "metrics-export-sweep": {
+        "task": "metrics.sweep_exports",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
+    # Alerts of waves closed in the last two days whose task was lost; the mails are keyed
+    # per wave and person, so re-checking a wave never mails twice.
+    "metrics-alerts-sweep": {
+        "task": "metrics.sweep_alerts",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
+    # Metrics: program week rollups and open waves' invited counts, recomputed whole per
+    # organisation (idempotent), so a late or doubled run is harmless.
+    "metrics-refresh": {
+        "task": "metrics.refresh",
         "schedule": timedelta(hours=1),
         "options": {"expires": 3600},
     },

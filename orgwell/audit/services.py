@@ -90,6 +90,9 @@ ACTION_LABELS = {
     "organisation_exported": "exported the organisation's data",
     "personal_data_downloaded": "downloaded their own data",
     "organisation_deleted": "deleted an organisation",
+    "action_created": "planned an action",
+    "action_updated": "changed an action",
+    "action_status_changed": "changed an action's status",
 }
 
 

@@ -1,0 +1,162 @@
+"""Metrics in the JSON API: burnout scores and participation per wave and group.
+
+Routes join the `api` blueprint (orgwell/api/views.py: token login, JSON errors). Every
+number comes from `orgwell.metrics.queries`, so it has passed the confidentiality module: a
+group under the threshold (or hidden against differencing) is an entry with
+`"suppressed": true`, a `"reason"` and null numbers, never a missing row.
+
+Owners and consultants see the organisation total, every clinic and every team; leaders the
+clinics and teams they lead plus the organisation total (see queries.py for why that is
+safe). Staff are refused (403); a caller outside the organisation gets 404.
+
+Importing this module also registers the metrics hooks on survey events
+(orgwell/metrics/hooks.py), for the web app and the worker alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from flask import g, request
+from sqlalchemy import select
+
+from orgwell.access import LEADER_OR_CONSULTANT, allow
+from orgwell.api.params import BadParameter
+from orgwell.api.views import bp
+from orgwell.extensions import db
+from orgwell.metrics import (
+    hooks,  # noqa: F401  (importing it registers the rollup hooks)
+    queries,
+)
+from orgwell.orgs.models import Team
+from orgwell.surveys.instruments.library import UnknownInstrument, get_version
+
+BURNOUT_PARAMS = ("instrument", "scale", "team", "from", "to")
+PARTICIPATION_PARAMS = ("instrument", "team", "from", "to")
+
+
+@bp.get("/orgs/<slug>/metrics/burnout")
+@allow(LEADER_OR_CONSULTANT)
+def burnout(slug):
+    """Mean score, 95% interval and share at or above the cut-off per wave and group."""
+    _refuse_unknown(request.args, BURNOUT_PARAMS)
+    instrument = _instrument(request.args, required=True)
+    scale = _scale(request.args, instrument)
+    filters = queries.Filters(instrument.key, scale, _team(request.args), *_dates(request.args))
+    k, cells = queries.burnout_series(g.org, filters, team_scope=g.team_scope)
+    return {"threshold": k, "series": [burnout_json(c) for c in _only(cells, filters)]}
+
+
+@bp.get("/orgs/<slug>/metrics/participation")
+@allow(LEADER_OR_CONSULTANT)
+def participation(slug):
+    """Invited, responded and response rate per wave and group (all instruments by default)."""
+    _refuse_unknown(request.args, PARTICIPATION_PARAMS)
+    instrument = _instrument(request.args, required=False)
+    team_ids = _team(request.args)
+    date_from, date_to = _dates(request.args)
+    keys = (
+        [instrument.key] if instrument is not None
+        else [key for key, _, _ in queries.available_instruments(g.org)]
+    )
+    threshold, series = None, []
+    for key in keys:
+        filters = queries.Filters(key, "", team_ids, date_from, date_to)
+        k, cells = queries.participation_series(g.org, filters, team_scope=g.team_scope)
+        threshold = k if threshold is None else max(threshold, k)
+        series.extend(participation_json(c, key) for c in _only(cells, filters))
+    series.sort(key=lambda entry: entry["wave"])
+    return {"threshold": threshold or queries.DEFAULT_K, "series": series}
+
+
+def burnout_json(cell: queries.Cell) -> dict:
+    entry = {
+        "wave": cell.wave_date.isoformat(), "team": cell.group.name, "kind": cell.group.kind,
+        "n": cell.n, "mean": cell.mean, "sd": cell.sd, "ci_low": cell.ci_low,
+        "ci_high": cell.ci_high, "pct_high": cell.pct_high, "suppressed": cell.suppressed,
+    }
+    if cell.suppressed:
+        entry["reason"] = cell.reason
+    return entry
+
+
+def participation_json(cell: queries.ParticipationCell, instrument: str) -> dict:
+    entry = {
+        "wave": cell.wave_date.isoformat(), "instrument": instrument, "team": cell.group.name,
+        "kind": cell.group.kind, "invited": cell.invited, "responded": cell.responded,
+        "rate": cell.rate, "suppressed": cell.suppressed,
+    }
+    if cell.suppressed:
+        entry["reason"] = cell.reason
+    return entry
+
+
+def _only(cells, filters: queries.Filters):
+    """With a team filter, that team's entries only (queries adds the organisation total)."""
+    if filters.team_ids is None:
+        return cells
+    return [c for c in cells if c.group.team_id in filters.team_ids]
+
+
+def _refuse_unknown(args: Mapping[str, str], allowed: tuple[str, ...]) -> None:
+    for name in args:
+        if name not in allowed:
+            raise BadParameter(
+                name, f"Unknown query parameter '{name}'. Allowed: {', '.join(allowed)}."
+            )
+
+
+def _instrument(args: Mapping[str, str], *, required: bool):
+    key = args.get("instrument", "").strip()
+    if not key:
+        if required:
+            raise BadParameter("instrument", "'instrument' is required, e.g. instrument=cbi.")
+        return None
+    try:
+        _, instrument = get_version(g.org, key[:40])
+    except UnknownInstrument:
+        raise BadParameter(
+            "instrument", f"No instrument '{key[:40]}' in this organisation."
+        ) from None
+    return instrument
+
+
+def _scale(args: Mapping[str, str], instrument) -> str:
+    key = args.get("scale", "").strip()
+    keys = [s.key for s in instrument.scales]
+    if key not in keys:
+        raise BadParameter(
+            "scale", f"'scale' must be one of {', '.join(keys)} for {instrument.key}."
+        )
+    return key
+
+
+def _team(args: Mapping[str, str]) -> frozenset[int] | None:
+    name = args.get("team")
+    if name is None:
+        return None
+    team = db.session.scalar(
+        select(Team).where(Team.organisation_id == g.org.id, Team.name == name.strip())
+    )
+    if team is None or (g.team_scope is not None and team.id not in g.team_scope):
+        # The same answer for a team that does not exist and one the caller cannot see.
+        raise BadParameter("team", f"No team you can see is named '{name[:60]}'.")
+    return frozenset({team.id})
+
+
+def _dates(args: Mapping[str, str]) -> tuple[date | None, date | None]:
+    found = []
+    for name in ("from", "to"):
+        raw = args.get(name)
+        if raw is None:
+            found.append(None)
+            continue
+        try:
+            found.append(date.fromisoformat(raw.strip()))
+        except ValueError:
+            raise BadParameter(
+                name, f"'{name}' must be a date (YYYY-MM-DD), got '{raw[:40]}'."
+            ) from None
+    if found[0] and found[1] and found[0] > found[1]:
+        raise BadParameter("from", "'from' must not be after 'to'.")
+    return found[0], found[1]

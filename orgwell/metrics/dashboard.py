@@ -1,0 +1,259 @@
+"""What a results view shows, assembled once for every surface that shows it.
+
+The overview page, a team's page, presentation mode, the HTML report and the PNG/PDF export
+all show the same panels (figure + headline) and summary: `build_results` reads PROTECTED
+cells through `orgwell.metrics.queries` (never rollups or responses), hands them to the pure
+figure builders and the headline writers, and returns plain data the templates render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+from sqlalchemy import select
+
+from orgwell.extensions import db
+from orgwell.metrics import figures, headlines, queries, stats
+from orgwell.metrics.filters import Choices, ParsedFilters
+from orgwell.metrics.references import reference_for
+from orgwell.orgs.models import Organisation, Team
+
+PANEL_NAMES = ("exhaustion", "share-high", "participation", "heatmap", "impact")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One figure as shown: on the page, on a slide, in the report and in the export.
+
+    `figure` is the figure as a file draws it (PNG/PDF: it travels alone, so it may carry its
+    headline as a caption); `page_figure`, when given, is the one pages and slides draw next
+    to the headline text (`json`), so that no sentence is printed twice.
+    """
+
+    name: str
+    title: str
+    headline: str
+    figure: go.Figure
+    has_data: bool
+    page_figure: go.Figure | None = None
+
+    @property
+    def json(self) -> str:
+        return figures.figure_json(self.page_figure or self.figure)
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    """A scale's latest shown result for the focus group and the change since the wave before."""
+
+    key: str
+    name: str
+    cutoff: float | None
+    latest: Any | None  # queries.Cell
+    previous: Any | None
+
+    @property
+    def change(self) -> float | None:
+        if self.latest is None or self.previous is None:
+            return None
+        return self.latest.mean - self.previous.mean
+
+
+@dataclass(frozen=True)
+class Results:
+    org: Organisation
+    k: int
+    parsed: ParsedFilters
+    choices: Choices
+    scale_name: str
+    cutoff: float | None
+    cells: list
+    participation_cells: list
+    completion_cells: list
+    panels: list[Panel]
+    summaries: list[ScaleSummary]
+    response: Any | None  # the focus group's latest ParticipationCell with a rate
+    completion: tuple[date, float, str] | None
+    focus_key: str | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        dates = [c.wave_date for c in self.cells]
+        return (min(dates), max(dates)) if dates else None
+
+    def panel(self, name: str) -> Panel | None:
+        return next((p for p in self.panels if p.name == name), None)
+
+
+def choices_for(org: Organisation, team_scope: set[int] | None) -> Choices:
+    """What the filters offer this caller: the org's instruments and the teams in scope."""
+    teams = db.session.scalars(select(Team).where(Team.organisation_id == org.id)).all()
+    visible = [t for t in teams if team_scope is None or t.id in team_scope]
+    return Choices(
+        instruments=queries.available_instruments(org),
+        teams=sorted(((t.id, t.label) for t in visible), key=lambda pair: pair[1].lower()),
+    )
+
+
+def build_results(
+    org: Organisation,
+    parsed: ParsedFilters,
+    choices: Choices,
+    *,
+    team_scope: set[int] | None,
+    focus_team_id: int | None = None,
+    actions: list[tuple[date, str, list[int]]] | None = None,
+) -> Results:
+    """Every panel and summary of one results view (the caller's scope, the chosen filters)."""
+    filters = parsed.filters
+    scale_name, cutoff = parsed.scale_name(choices), parsed.cutoff(choices)
+    k, cells = queries.burnout_series(org, filters, team_scope=team_scope)
+    _, part_cells = queries.participation_series(org, filters, team_scope=team_scope)
+    wanted = _wanted_keys(filters.team_ids, team_scope)
+    completion = [
+        c for c in queries.completion_series(org, team_scope=team_scope)
+        if _in_dates(c.week_start, filters) and (wanted is None or c.group.key in wanted)
+    ]
+    starts = [
+        s for s in queries.enrollment_starts(org, team_scope=team_scope)
+        if filters.team_ids is None or set(s[2]) & _with_parents(filters.team_ids)
+    ]
+    marks = [
+        (on, label) for on, label, team_ids in (actions or [])
+        if filters.team_ids is None or set(team_ids) & set(filters.team_ids)
+    ]
+    preferred = _key_of_team(cells, focus_team_id or _single_team_id(filters))
+    reference = reference_for(filters.instrument, filters.scale)
+    focus = headlines.focus_group_key(cells, preferred)
+    # The lines of figures 1-3: few enough to read (the heatmap keeps every group).
+    lines = _line_cells(cells, filters.team_ids)
+    part_lines = _line_cells(part_cells, filters.team_ids)
+    completion_lines = _line_cells(completion, filters.team_ids)
+    story = preferred or headlines.enrolled_group_key(cells, starts)
+    panels = [
+        Panel(
+            "exhaustion", f"{scale_name} over time",
+            headlines.trend_headline(cells, scale_name=scale_name, starts=starts,
+                                     preferred=story),
+            figures.exhaustion_over_time(lines, cutoff=cutoff, scale_name=scale_name,
+                                         enrollment_starts=starts, actions=marks),
+            bool(headlines.shown(cells)),
+        ),
+        Panel(
+            "share-high", "People at or above the cut-off",
+            headlines.share_headline(cells, cutoff=cutoff, reference=reference,
+                                     preferred=preferred),
+            figures.share_high_over_time(lines, cutoff=cutoff, scale_name=scale_name,
+                                         reference=reference),
+            any(c.pct_high is not None for c in cells),
+        ),
+        Panel(
+            "participation", "Taking part",
+            headlines.participation_headline(part_cells, completion),
+            figures.participation(part_lines, completion_lines),
+            bool(headlines.shown(part_cells)) or bool(completion),
+        ),
+        Panel(
+            "heatmap", "Teams and survey rounds at a glance",
+            headlines.heatmap_headline(cells, scale_name=scale_name),
+            figures.heatmap(cells, scale_name=scale_name, cutoff=cutoff),
+            bool(headlines.shown(cells)),
+        ),
+        _impact_panel(cells, starts, scale_name),
+    ]
+    response = _latest_rate(part_cells, focus)
+    return Results(
+        org=org, k=k, parsed=parsed, choices=choices, scale_name=scale_name, cutoff=cutoff,
+        cells=cells, participation_cells=part_cells, completion_cells=completion,
+        panels=panels, summaries=_summaries(org, parsed, choices, team_scope, preferred),
+        response=response, completion=headlines.latest_completion(completion),
+        focus_key=focus, warnings=list(parsed.errors),
+    )
+
+
+def _impact_panel(cells, starts, scale_name: str) -> Panel:
+    cells_by_group, enrolled, unit = stats.comparison_groups(cells, starts)
+    names = {name for began, name, _ in starts}
+    impact = stats.impact(cells_by_group, enrolled, scale_name=scale_name.lower(), unit=unit)
+    program_name = next(iter(names)) if len(names) == 1 else None
+    has_data = impact.did.estimate is not None or bool(impact.teams)
+    return Panel(
+        "impact", "Did the programs help?", impact.sentence,
+        figures.program_impact(impact, program_name=program_name, scale_name=scale_name,
+                               caption=True),
+        has_data,
+        page_figure=figures.program_impact(impact, program_name=program_name,
+                                           scale_name=scale_name),
+    )
+
+
+def _line_cells(cells, team_ids) -> list:
+    """The groups drawn as lines: the organisation and the clinics by default (eleven lines
+    with bands cannot be read); every group of the view when the caller chose teams (a filter,
+    or a clinic's or team's own page) or when the view has no clinic."""
+    if team_ids or not any(c.group.kind == "clinic" for c in cells):
+        return list(cells)  # (a leader of single teams has no clinic to draw)
+    return [c for c in cells if c.group.kind in ("organisation", "clinic")]
+
+
+def _summaries(org, parsed: ParsedFilters, choices: Choices, team_scope, preferred):
+    """Latest result per scale of the chosen instrument, with the change since the wave before."""
+    out = []
+    for key, name, cutoff in choices.scales(parsed.filters.instrument):
+        filters = queries.Filters(
+            instrument=parsed.filters.instrument, scale=key, team_ids=parsed.filters.team_ids,
+            date_from=parsed.filters.date_from, date_to=parsed.filters.date_to,
+        )
+        _, cells = queries.burnout_series(org, filters, team_scope=team_scope)
+        focus = headlines.focus_group_key(cells, preferred)
+        series = sorted((c for c in headlines.shown(cells) if c.group.key == focus),
+                        key=lambda c: c.wave_date)
+        out.append(ScaleSummary(
+            key, name, cutoff,
+            series[-1] if series else None,
+            series[-2] if len(series) > 1 else None,
+        ))
+    return out
+
+
+def _latest_rate(part_cells, focus: str | None):
+    rated = sorted((c for c in part_cells if c.rate is not None), key=lambda c: c.wave_date)
+    mine = [c for c in rated if c.group.key == focus] or [
+        c for c in rated if c.group.key == "org"
+    ]
+    return mine[-1] if mine else None
+
+
+def _single_team_id(filters) -> int | None:
+    if filters.team_ids and len(filters.team_ids) == 1:
+        return next(iter(filters.team_ids))
+    return None
+
+
+def _key_of_team(cells, team_id: int | None) -> str | None:
+    """The group key ("clinic:<id>" or "team:<id>") of a team, as the cells name it."""
+    if team_id is None:
+        return None
+    return next((c.group.key for c in cells if c.group.team_id == team_id), None)
+
+
+def _wanted_keys(team_ids, team_scope) -> set[str] | None:
+    """Completion groups to keep: the organisation plus the chosen teams (None: all in scope)."""
+    if not team_ids:
+        return None
+    return {"org"} | {f"team:{i}" for i in team_ids} | {f"clinic:{i}" for i in team_ids}
+
+
+def _with_parents(team_ids) -> set[int]:
+    ids = set(team_ids)
+    parents = db.session.scalars(select(Team.parent_id).where(Team.id.in_(ids)))
+    return ids | {p for p in parents if p is not None}
+
+
+def _in_dates(day: date, filters) -> bool:
+    return (filters.date_from is None or day >= filters.date_from) and (
+        filters.date_to is None or day <= filters.date_to
+    )

@@ -1,0 +1,73 @@
+"""Figure 4: every group x every wave, coloured by mean score, hidden cells in grey."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from orgwell.metrics.figures.common import (
+    HEATMAP_SCALE,
+    HIDDEN_FILL,
+    _add_empty_note,
+    _by_group,
+    _day,
+    _figure,
+    _hidden_hover,
+    _mean_hover,
+    _row_label,
+)
+
+
+def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = None) -> go.Figure:
+    """Figure 4: groups (rows) x waves (columns), coloured by mean score.
+
+    Hidden cells are drawn in grey with the text "hidden" and the reason on hover. Each shown cell
+    carries its mean as text and n on hover. `cutoff`, when given, is marked on the colour bar.
+    """
+    groups = [group for group, _ in _by_group(cells)]
+    dates = sorted({c.wave_date for c in cells})
+    columns = [_day(d) for d in dates]
+    rows = [_row_label(g.label) for g in groups]
+    where = {(c.group.key, c.wave_date): c for c in cells}
+    shown_z, shown_text, shown_hover = [], [], []
+    hidden_z, hidden_text, hidden_hover = [], [], []
+    for group in groups:
+        line = [where.get((group.key, d)) for d in dates]
+        shown_z.append([c.mean if c is not None and not c.suppressed else None for c in line])
+        shown_text.append(
+            [f"{c.mean:.0f}" if c is not None and not c.suppressed else "" for c in line]
+        )
+        shown_hover.append([
+            _mean_hover(group, c) if c is not None and not c.suppressed else "" for c in line
+        ])
+        hidden_z.append([0 if c is not None and c.suppressed else None for c in line])
+        hidden_text.append(["hidden" if c is not None and c.suppressed else "" for c in line])
+        hidden_hover.append([
+            _hidden_hover(group, c) if c is not None and c.suppressed else "" for c in line
+        ])
+    height = max(320, 150 + 44 * len(groups))
+    fig = _figure(title=f"{scale_name}: mean score by group and wave", y_title="", height=height)
+    fig.update_xaxes(type="category", title={"text": "Survey wave"}, showgrid=False)
+    fig.update_yaxes(type="category", autorange="reversed", showgrid=False, title=None)
+    ticks = sorted({0, 25, 50, 75, 100} | ({cutoff} if cutoff is not None else set()))
+    fig.add_trace(go.Heatmap(
+        x=columns, y=rows, z=shown_z, zmin=0, zmax=100, colorscale=HEATMAP_SCALE,
+        text=shown_text, texttemplate="%{text}", hovertext=shown_hover, hoverinfo="text",
+        xgap=3, ygap=3, name="Mean score",
+        colorbar={
+            "title": {"text": "Mean (0-100)", "side": "right"}, "tickvals": ticks,
+            "ticktext": [f"{t:g} cut-off" if t == cutoff else f"{t:g}" for t in ticks],
+            "thickness": 14,
+        },
+    ))
+    fig.add_trace(go.Heatmap(
+        x=columns, y=rows, z=hidden_z, zmin=0, zmax=1, showscale=False,
+        colorscale=[[0.0, HIDDEN_FILL], [1.0, HIDDEN_FILL]],
+        text=hidden_text, texttemplate="%{text}", textfont={"color": "#333333"},
+        hovertext=hidden_hover, hoverinfo="text", xgap=3, ygap=3, name="Hidden",
+    ))
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 60})
+    if not cells:
+        _add_empty_note(fig, "No survey results to show yet.")
+    return fig

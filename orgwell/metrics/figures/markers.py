@@ -1,0 +1,99 @@
+"""Labelled vertical markers on a time axis: program starts and actions (figure 1)."""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+
+from orgwell.metrics.figures.common import PALETTE, _text
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A labelled vertical marker on a time axis: a program start or an action."""
+
+    on: date
+    label: str
+    kind: str = "program"  # "program" | "action"
+
+
+LABEL_CHARS = 40  # a marker's label is cut to this (with an ellipsis); hover has it all
+LINE_CHARS = 24  # ... and broken into lines this long, so that it fits beside a line on a phone
+LABEL_SPAN = 0.3  # share of the axis a label takes, to decide which labels would overlap
+LEVEL_PX = 32  # vertical step between staggered labels (two lines of 11px text)
+MAX_LEVELS = 3
+
+
+def _marker(item: Any, kind: str) -> Marker:
+    if isinstance(item, Marker):
+        return item
+    on, label = item[0], str(item[1])
+    if kind == "program":
+        label = f"{label} starts"
+    return Marker(on=on, label=label, kind=kind)
+
+
+def short_label(marker: Marker) -> tuple[str, str]:
+    """(short text, full text) of a marker: "Program: X starts" / "Action: X", the short one
+    cut to LABEL_CHARS with an ellipsis and broken into lines (plotly.js does not wrap)."""
+    prefix = "Program: " if marker.kind == "program" else "Action: "
+    body = marker.label
+    if body.lower().startswith(prefix.lower()):  # callers may already say what it is
+        body = body[len(prefix):]
+    full = prefix + body
+    short = full if len(full) <= LABEL_CHARS else full[:LABEL_CHARS - 1].rstrip() + "…"
+    lines = textwrap.wrap(short, LINE_CHARS, break_on_hyphens=False) or [short]
+    return "<br>".join(_text(line) for line in lines), _text(full)
+
+
+def _levels(positions: list[float]) -> list[tuple[int, bool]]:
+    """(level, text to the right?) per marker, markers sorted by date, positions 0..1 on the axis.
+
+    A label goes on the side with more room (right of its line in the left half of the axis,
+    left of it in the right half), and one level further down when it would overlap a label
+    already placed on a level."""
+    placed: list[list[tuple[float, float]]] = [[] for _ in range(MAX_LEVELS)]
+    out = []
+    for index, at in enumerate(positions):
+        right = at <= 0.5
+        span = (at, at + LABEL_SPAN) if right else (at - LABEL_SPAN, at)
+        level = next(
+            (lvl for lvl, spans in enumerate(placed)
+             if all(span[1] <= a or span[0] >= b for a, b in spans)),
+            index % MAX_LEVELS,
+        )
+        placed[level].append(span)
+        out.append((level, right))
+    return out
+
+
+def _add_markers(fig: go.Figure, markers: list[Marker], first: date | None,
+                 last: date | None) -> int:
+    """Vertical lines with short labels inside the top of the plot, staggered so that near
+    dates stay legible; the full text is in the label's hover. `first`/`last`: the axis range.
+    Returns how many label levels were used (the caller leaves room above the data)."""
+    unique = sorted(dict.fromkeys(markers), key=lambda m: (m.on, m.kind, m.label))
+    if not unique or first is None or last is None:
+        return 0
+    width = max((last - first).days, 1)
+    positions = [(m.on - first).days / width for m in unique]
+    levels = _levels(positions)
+    for marker, (level, right) in zip(unique, levels, strict=True):
+        colour = PALETTE[2] if marker.kind == "program" else PALETTE[5]
+        fig.add_shape(
+            type="line", xref="x", x0=marker.on, x1=marker.on, yref="paper", y0=0, y1=1,
+            line={"color": colour, "width": 1.5, "dash": "dot"},
+        )
+        text, full = short_label(marker)
+        fig.add_annotation(
+            text=text, hovertext=f"{full}<br>{marker.on.day} {marker.on:%b %Y}",
+            xref="x", x=marker.on, xanchor="left" if right else "right", align="left" if right
+            else "right", xshift=3 if right else -3,
+            yref="paper", y=1.0, yanchor="top", yshift=-2 - LEVEL_PX * level,
+            showarrow=False, font={"size": 11, "color": colour},
+            bgcolor="rgba(255,255,255,0.85)",
+        )
+    return max(level for level, _ in levels) + 1

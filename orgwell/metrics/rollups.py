@@ -1,0 +1,148 @@
+"""Keeping rollups up to date: one stored response at a time, and whole waves when they close.
+
+Incremental updates are single upserts whose SET adds to the stored value
+(`n = n + 1`, `total = total + :score`), never read-modify-write in Python, so two requests or
+workers storing answers at once can never lose an increment, on SQLite and on PostgreSQL
+(both support INSERT ... ON CONFLICT DO UPDATE). The update runs inside the transaction that
+stores the response (RESPONSE_STORED_HOOKS), so the rollup commits or rolls back with it.
+
+`invited` is not an increment: it is the size of the wave's frozen audience per team
+(WaveMember), so it is SET to a count, which any number of writers agree on.
+
+`rebuild_wave` recomputes one wave's rows from raw data (delete, then insert the aggregates):
+the wave-closed hook uses it, which also covers seeding paths (demo, result imports) that
+insert responses without calling RESPONSE_STORED_HOOKS. Services flush only.
+"""
+from __future__ import annotations
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orgwell.database import utcnow
+from orgwell.extensions import db
+from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ScaleRollup
+from orgwell.surveys.models import Campaign, Response, ResponseScore, Wave, WaveMember
+from orgwell.surveys.scoring import HIGH
+
+
+def team_key(team_id: int | None) -> int:
+    return NO_TEAM if team_id is None else team_id
+
+
+def upsert(model, keys: tuple[str, ...], row: dict, *, add: tuple[str, ...] = (),
+           replace: tuple[str, ...] = ()) -> None:
+    """INSERT `row`; on a clash of `keys`, add the `add` columns and overwrite `replace` ones.
+
+    One statement, so concurrent writers serialise on the row instead of losing updates.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**row)
+    table = model.__table__
+    updates = {name: table.c[name] + stmt.excluded[name] for name in add}
+    updates.update({name: stmt.excluded[name] for name in replace})
+    updates["updated_at"] = stmt.excluded.updated_at
+    db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates))
+
+
+def record_response(response: Response) -> None:
+    """Add one stored response to its wave x team rollups (scale sums and participation).
+
+    Uses only what an anonymous response carries: wave, team and scores.
+    """
+    wave = db.session.get(Wave, response.wave_id)
+    campaign = db.session.get(Campaign, wave.campaign_id)
+    key = team_key(response.team_id)
+    now = utcnow()
+    common = {
+        "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
+        "wave_id": wave.id, "team_key": key, "team_id": response.team_id,
+        "opens_on": wave.opens_on, "updated_at": now,
+    }
+    for score in response.scores:
+        value = score.score
+        upsert(ScaleRollup, ("wave_id", "team_key", "scale_key"), {
+            **common, "instrument_key": campaign.instrument_version.key,
+            "scale_key": score.scale_key,
+            "n": 0 if value is None else 1,
+            "total": 0.0 if value is None else float(value),
+            "total_sq": 0.0 if value is None else float(value) * float(value),
+            "n_high": 1 if score.band == HIGH else 0,
+        }, add=("n", "total", "total_sq", "n_high"))
+    # Every team of the wave gets its invited count (one grouped count over the frozen
+    # audience), so teams nobody answered from yet have a row too.
+    refresh_invited(wave)
+    upsert(ParticipationRollup, ("wave_id", "team_key"), {
+        **common, "invited": 0, "responded": 1,
+    }, add=("responded",))
+
+
+def refresh_invited(wave: Wave) -> None:
+    """Set `invited` of every team of `wave` from its frozen audience (idempotent)."""
+    now = utcnow()
+    for team_id, count in db.session.execute(
+        select(WaveMember.team_id, func.count()).where(WaveMember.wave_id == wave.id)
+        .group_by(WaveMember.team_id)
+    ):
+        upsert(ParticipationRollup, ("wave_id", "team_key"), {
+            "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
+            "wave_id": wave.id, "team_key": team_key(team_id), "team_id": team_id,
+            "opens_on": wave.opens_on, "invited": count, "responded": 0, "updated_at": now,
+        }, replace=("invited",))
+
+
+def rebuild_wave(wave: Wave) -> None:
+    """Recompute every rollup row of `wave` from the raw responses and audience.
+
+    Idempotent (delete, then insert): running it twice gives the same rows as once, and the
+    same numbers the incremental updates produce. Flushes only.
+    """
+    db.session.execute(delete(ScaleRollup).where(ScaleRollup.wave_id == wave.id))
+    db.session.execute(
+        delete(ParticipationRollup).where(ParticipationRollup.wave_id == wave.id)
+    )
+    campaign = db.session.get(Campaign, wave.campaign_id)
+    now = utcnow()
+    common = {
+        "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
+        "wave_id": wave.id, "opens_on": wave.opens_on, "updated_at": now,
+    }
+    scored = ResponseScore.score
+    rows = db.session.execute(
+        select(
+            Response.team_id, ResponseScore.scale_key, func.count(scored),
+            func.coalesce(func.sum(scored), 0.0), func.coalesce(func.sum(scored * scored), 0.0),
+            func.coalesce(func.sum(case((ResponseScore.band == HIGH, 1), else_=0)), 0),
+        )
+        .join(ResponseScore, ResponseScore.response_id == Response.id)
+        .where(Response.wave_id == wave.id)
+        .group_by(Response.team_id, ResponseScore.scale_key)
+    ).all()
+    scale_rows = [
+        {**common, "team_key": team_key(team_id), "team_id": team_id,
+         "instrument_key": campaign.instrument_version.key, "scale_key": scale_key,
+         "n": n, "total": float(total), "total_sq": float(total_sq), "n_high": int(n_high)}
+        for team_id, scale_key, n, total, total_sq, n_high in rows
+    ]
+    if scale_rows:
+        db.session.execute(ScaleRollup.__table__.insert(), scale_rows)
+    counts: dict[int | None, list[int]] = {}
+    for team_id, invited in db.session.execute(
+        select(WaveMember.team_id, func.count()).where(WaveMember.wave_id == wave.id)
+        .group_by(WaveMember.team_id)
+    ):
+        counts.setdefault(team_id, [0, 0])[0] = invited
+    for team_id, responded in db.session.execute(
+        select(Response.team_id, func.count()).where(Response.wave_id == wave.id)
+        .group_by(Response.team_id)
+    ):
+        counts.setdefault(team_id, [0, 0])[1] = responded
+    participation_rows = [
+        {**common, "team_key": team_key(team_id), "team_id": team_id,
+         "invited": invited, "responded": responded}
+        for team_id, (invited, responded) in counts.items()
+    ]
+    if participation_rows:
+        db.session.execute(ParticipationRollup.__table__.insert(), participation_rows)
+    db.session.flush()
+
