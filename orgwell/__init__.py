@@ -26,8 +26,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_celery(app)
     register_blueprints(app)
     register_domain_hooks(app)
+    register_security(app)  # first: its request checks run before the access hook's queries
     register_access(app)
-    register_security(app)
     register_cli(app)
     register_template_helpers(app)
     register_errors(app)

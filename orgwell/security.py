@@ -1,7 +1,7 @@
 """Security headers on every response (HSTS only where TLS is expected)."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -19,7 +19,19 @@ CSP = "; ".join(
 )
 
 
+def reject_nul_characters():
+    """A NUL character is never meaningful in a URL or a form, and PostgreSQL refuses it in
+    text (the driver raises), so such a request gets a plain 400 before any view or query."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400, "The request contains a NUL character.")
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(reject_nul_characters)
+
     @app.after_request
     def security_headers(response):
         if not app.config["SECURITY_HEADERS"]:

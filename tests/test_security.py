@@ -38,3 +38,18 @@ def test_forms_refuse_posts_without_csrf_token(tmp_path):
         )
         db.engine.dispose()
     assert response.status_code == 400
+
+
+def test_nul_characters_get_a_400_not_a_500(client):
+    for url in ("/o/river%00side/", "/login?next=/%00", "/login?%00=1"):
+        assert client.get(url).status_code == 400, url
+    posted = client.post("/login", data={"email": "a\x00@b.example", "password": "x"})
+    assert posted.status_code == 400
+
+
+def test_nul_characters_never_reach_postgresql(worker_app):
+    """On PostgreSQL the driver raises on NUL in text, so without the guard the access hook's
+    organisation lookup would fail with a 500."""
+    client = worker_app.test_client()
+    assert client.get("/o/river%00side/").status_code == 400
+    assert client.get("/api/v1/orgs/x%00/programs").status_code == 400

@@ -77,7 +77,8 @@ def resolve_program(org: Organisation, choice: str, *, created_by=None) -> Progr
     choice = (choice or "").strip()
     if choice == NO_PROGRAM:
         return None
-    if choice.startswith(PROGRAM_PREFIX) and choice[len(PROGRAM_PREFIX):].isdigit():
+    if choice.startswith(PROGRAM_PREFIX) and choice[len(PROGRAM_PREFIX):].isascii() \
+            and choice[len(PROGRAM_PREFIX):].isdigit():
         program = db.session.get(Program, int(choice[len(PROGRAM_PREFIX):]))
         if (program is None or program.organisation_id != org.id or program.archived
                 or program.current_version is None):

@@ -122,7 +122,7 @@ def _teams(values: list[str], choices: Choices, errors: list[str]) -> frozenset[
     chosen: set[int] = set()
     dropped = 0
     for value in values[:MAX_TEAMS]:
-        team_id = int(value) if value.isdigit() and len(value) < 10 else None
+        team_id = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
         if team_id in allowed:
             chosen.add(team_id)
         else:

@@ -33,3 +33,13 @@ def test_every_results_surface_answers(worker_app):
     assert burnout.status_code == 200 and burnout.get_json()["series"]
     participation = client.get("/api/v1/orgs/riverside/metrics/participation", headers=headers)
     assert participation.status_code == 200 and participation.get_json()["series"]
+
+
+def test_odd_digits_in_filters_are_dropped_not_a_500(worker_app):
+    world = results_world()
+    client = worker_app.test_client()
+    login(client, world["owner"])
+    for value in ("²", "٣", "1²", "𝟘"):
+        response = client.get(f"/o/riverside/results/?team={value}")
+        assert response.status_code == 200, value
+        assert "left out" in response.get_data(as_text=True)
