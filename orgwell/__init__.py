@@ -160,10 +160,12 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_domain_hooks(app: Flask) -> None:
-    """Domains that react to membership events or add checklist steps (idempotent)."""
+    """Domains that react to other domains' events or add checklist steps (idempotent)."""
+    from orgwell.metrics import hooks as metrics_hooks
     from orgwell.programs.hooks import register_program_hooks
 
     register_program_hooks(app)
+    metrics_hooks.register()
 
 
 def register_access(app: Flask) -> None:

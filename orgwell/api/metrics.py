@@ -8,9 +8,6 @@ group under the threshold (or hidden against differencing) is an entry with
 Owners and consultants see the organisation total, every clinic and every team; leaders the
 clinics and teams they lead plus the organisation total (see queries.py for why that is
 safe). Staff are refused (403); a caller outside the organisation gets 404.
-
-Importing this module also registers the metrics hooks on survey events
-(orgwell/metrics/hooks.py), for the web app and the worker alike.
 """
 from __future__ import annotations
 
@@ -24,10 +21,7 @@ from orgwell.access import LEADER_OR_CONSULTANT, allow
 from orgwell.api.params import BadParameter
 from orgwell.api.views import bp
 from orgwell.extensions import db
-from orgwell.metrics import (
-    hooks,  # noqa: F401  (importing it registers the rollup hooks)
-    queries,
-)
+from orgwell.metrics import queries
 from orgwell.orgs.models import Team
 from orgwell.surveys.instruments.library import UnknownInstrument, get_version
 

@@ -1,19 +1,16 @@
 """Metrics' reactions to survey events: rollups follow responses and waves.
 
-Imported by orgwell/api/metrics.py (loaded by create_app), so the web app and the worker both
-register these hooks; `register()` is idempotent. Each hook only flushes, inside the
-transaction of the request or job that raised the event.
+`create_app` calls `register()` (idempotent), so the web app and the worker both react.
+Each hook only flushes, inside the transaction of the request or job that raised the event.
 
 response stored -> the response is added to its wave x team rollups (atomic upserts).
 wave closed     -> the wave's rollups are rebuilt from raw data (which also covers demo seeding
                    and result imports that insert responses without the response hook), then
-                   the alert job is queued when the alerts module exists.
+                   the alert job is queued.
 """
 from __future__ import annotations
 
-import importlib
-
-from orgwell.metrics import rollups
+from orgwell.metrics import alerts, rollups
 from orgwell.surveys import events
 
 
@@ -23,21 +20,7 @@ def on_response_stored(response) -> None:
 
 def on_wave_closed(wave) -> None:
     rollups.rebuild_wave(wave)
-    alerts = _alerts_module()
-    if alerts is not None:
-        alerts.queue_after_wave_closed(wave)
-
-
-def _alerts_module():
-    # Alerts are optional here (another part of the metrics work); a missing module only
-    # means no alert mails, never a failed wave close.
-    try:
-        module = importlib.import_module("orgwell.metrics.alerts")
-    except ModuleNotFoundError as error:
-        if error.name != "orgwell.metrics.alerts":
-            raise
-        return None
-    return module if hasattr(module, "queue_after_wave_closed") else None
+    alerts.queue_after_wave_closed(wave)
 
 
 def register() -> None:
@@ -45,6 +28,3 @@ def register() -> None:
         events.RESPONSE_STORED_HOOKS.append(on_response_stored)
     if on_wave_closed not in events.WAVE_CLOSED_HOOKS:
         events.WAVE_CLOSED_HOOKS.append(on_wave_closed)
-
-
-register()

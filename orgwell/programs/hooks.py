@@ -43,7 +43,3 @@ def register_program_hooks(app=None) -> None:
     if program_chosen not in org_services.CHECKLIST_STEPS:
         org_services.CHECKLIST_STEPS.append(program_chosen)
 
-
-def register() -> None:
-    """The former name of `register_program_hooks` (tests of other domains call it)."""
-    register_program_hooks()

@@ -8,13 +8,12 @@ import json
 import pytest
 import yaml
 
-from orgwell.surveys.instruments.definition import (
+from orgwell.surveys.instruments.definition import DefinitionError, parse_definition
+from orgwell.surveys.instruments.files import (
     DEFINITIONS_DIR,
-    DefinitionError,
     builtin,
     builtin_instruments,
     load_definition_text,
-    parse_definition,
 )
 
 FREQUENCY = ["Always", "Often", "Sometimes", "Seldom", "Never/almost never"]

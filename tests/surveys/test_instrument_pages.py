@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from orgwell.orgs.models import Team
 from orgwell.surveys.instruments import library
-from orgwell.surveys.instruments.definition import load_definition_text
+from orgwell.surveys.instruments.files import load_definition_text
 from orgwell.surveys.instruments.models import InstrumentVersion
 from tests import factories
 from tests.surveys.test_definition import small_definition
@@ -122,7 +122,7 @@ def test_unreadable_too_large_and_built_in_files_are_refused(client, auth, world
 
 
 def builtin_like() -> dict:
-    from orgwell.surveys.instruments.definition import builtin
+    from orgwell.surveys.instruments.files import builtin
 
     return builtin("cbi").to_dict()
 
@@ -261,7 +261,7 @@ def test_a_built_in_stored_by_another_process_meanwhile_is_reused(db, world):
     """Two processes materialising the built-ins at once: the loser uses the winner's row."""
     from sqlalchemy.orm import Session
 
-    from orgwell.surveys.instruments.definition import builtin
+    from orgwell.surveys.instruments.files import builtin
 
     with Session(db.engine) as other:
         other.add(InstrumentVersion(key="cbi", version=1, name="Copenhagen Burnout Inventory",

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from orgwell.surveys.instruments import library
-from orgwell.surveys.instruments.definition import builtin
+from orgwell.surveys.instruments.files import builtin
 from tests import factories
 from tests.surveys.test_definition import small_definition
 

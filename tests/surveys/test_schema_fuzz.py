@@ -10,13 +10,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orgwell.surveys.instruments.definition import (
-    DefinitionError,
-    Instrument,
-    builtin,
-    load_definition_text,
-    parse_definition,
-)
+from orgwell.surveys.instruments.definition import DefinitionError, Instrument, parse_definition
+from orgwell.surveys.instruments.files import builtin, load_definition_text
 
 FIELD_NAMES = ["key", "name", "version", "citation", "licence", "answer_sets", "scales", "items",
                "label", "value", "scale", "answer_set", "reversed", "min_answered", "cutoff",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from orgwell.surveys.instruments.definition import builtin, parse_definition
+from orgwell.surveys.instruments.definition import parse_definition
+from orgwell.surveys.instruments.files import builtin
 from orgwell.surveys.scoring import ScaleResult, band_for, score_response, score_scale
 
 ALWAYS, OFTEN, SOMETIMES, SELDOM, NEVER = 100, 75, 50, 25, 0

@@ -9,7 +9,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgwell.surveys.instruments.definition import builtin, parse_definition
+from orgwell.surveys.instruments.definition import parse_definition
+from orgwell.surveys.instruments.files import builtin
 from orgwell.surveys.scoring import band_for, score_response, score_scale
 
 CBI = builtin("cbi")

@@ -1,8 +1,9 @@
-// Polls a staff import's JSON status and moves the progress bar; reloads the page when the
-// import has finished, so that the server renders the summary (or the error).
+// Polls a background job's JSON status (a staff import, a figure export) and moves the
+// progress bar; reloads the page when the job has finished, so that the server renders the
+// result (or the error). The page marks the box with data-status-url.
 (function () {
   'use strict';
-  var box = document.getElementById('import-progress');
+  var box = document.querySelector('[data-status-url]');
   if (!box || !window.fetch) { return; }
   var url = box.getAttribute('data-status-url');
   var bar = box.querySelector('.progress-bar');

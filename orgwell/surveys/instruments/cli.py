@@ -17,14 +17,12 @@ from sqlalchemy import select
 
 from orgwell.extensions import db
 from orgwell.surveys.instruments.answer_sheet import SheetError, score_sheet
-from orgwell.surveys.instruments.definition import (
+from orgwell.surveys.instruments.definition import DefinitionError, Instrument, plain_number
+from orgwell.surveys.instruments.files import (
     BUILTIN_KEYS,
-    DefinitionError,
-    Instrument,
     builtin,
     builtin_instruments,
     load_definition_text,
-    plain_number,
 )
 
 instruments_cli = click.Group("instruments", help="Survey instruments (CBI and your own).")

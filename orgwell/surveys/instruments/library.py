@@ -17,13 +17,11 @@ from sqlalchemy.exc import IntegrityError
 
 from orgwell.audit.services import record
 from orgwell.extensions import db
-from orgwell.surveys.instruments.definition import (
+from orgwell.surveys.instruments.definition import DefinitionError, Instrument, parse_definition
+from orgwell.surveys.instruments.files import (
     BUILTIN_KEYS,
-    DefinitionError,
-    Instrument,
     builtin_instruments,
     load_definition_text,
-    parse_definition,
 )
 from orgwell.surveys.instruments.models import InstrumentVersion
 
