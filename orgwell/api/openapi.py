@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import current_app
 
 from orgwell.access import ANONYMOUS, allow
+from orgwell.api.openapi_metrics import METRIC_PATHS, METRIC_SCHEMAS
+from orgwell.api.openapi_parts import ERRORS, SLUG, error, json_body, nullable, ref
 from orgwell.api.params import DEFAULT_LIMIT, MAX_LIMIT
 from orgwell.api.views import bp
 from orgwell.programs.models import ASSIGNMENT_STATUSES, ENROLLMENT_STATUSES, MODULE_KINDS
@@ -24,46 +26,22 @@ def openapi_document():
     return document(current_app.config["BASE_URL"])
 
 
-def _nullable(kind: str, **extra) -> dict:
-    return {"type": [kind, "null"], **extra}
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": _ref("Error")}},
-    }
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _list_of(item: str) -> dict:
     return {
         "type": "object",
         "required": ["items", "total", "limit", "offset", "next_offset"],
         "properties": {
-            "items": {"type": "array", "items": _ref(item)},
+            "items": {"type": "array", "items": ref(item)},
             "total": {"type": "integer", "minimum": 0, "description": "Rows matching, all pages."},
             "limit": {"type": "integer"},
             "offset": {"type": "integer"},
-            "next_offset": _nullable(
+            "next_offset": nullable(
                 "integer", description="Offset of the next page; null on the last page."
             ),
         },
     }
 
 
-SLUG = {
-    "name": "slug", "in": "path", "required": True,
-    "description": "The organisation's web address, e.g. `riverside`.",
-    "schema": {"type": "string"},
-}
 LIMIT = {
     "name": "limit", "in": "query", "required": False,
     "description": f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
@@ -92,13 +70,6 @@ SCOPE_NOTE = (
     "themselves; consultants are refused (403). A person's reflection text and practice "
     "notes are never included. Unknown or malformed query parameters answer 400."
 )
-
-ERRORS = {
-    "401": _error("No valid bearer token (or login session)."),
-    "403": _error("Your role in this organisation does not give access."),
-    "404": _error("No such organisation, or you are not part of it."),
-}
-
 
 SCHEMAS = {
     "Error": {
@@ -146,11 +117,11 @@ SCHEMAS = {
             "estimated_minutes": {"type": "integer"},
             "release_offset_days": {"type": "integer"},
             "due_offset_days": {"type": "integer"},
-            "provider": _nullable("string"),
-            "course_number": _nullable("string"),
-            "ce_hours": _nullable("number"),
-            "level": _nullable("string"),
-            "url": _nullable("string", format="uri"),
+            "provider": nullable("string"),
+            "course_number": nullable("string"),
+            "ce_hours": nullable("number"),
+            "level": nullable("string"),
+            "url": nullable("string", format="uri"),
         },
     },
     "Program": {
@@ -163,9 +134,9 @@ SCHEMAS = {
             "audience": {"type": "string"},
             "self_enroll": {"type": "boolean"},
             "archived": {"type": "boolean"},
-            "version": _nullable("integer", description="Current published version."),
-            "published_at": _nullable("string", format="date-time"),
-            "modules": {"type": "array", "items": _ref("Module")},
+            "version": nullable("integer", description="Current published version."),
+            "published_at": nullable("string", format="date-time"),
+            "modules": {"type": "array", "items": ref("Module")},
         },
     },
     "Enrollment": {
@@ -180,8 +151,8 @@ SCHEMAS = {
             "person": {"type": "string"},
             "start_on": {"type": "string", "format": "date"},
             "status": {"enum": list(ENROLLMENT_STATUSES)},
-            "completed_on": _nullable("string", format="date"),
-            "closed_on": _nullable("string", format="date"),
+            "completed_on": nullable("string", format="date"),
+            "closed_on": nullable("string", format="date"),
             "source": {"type": "string", "description": "leader, team, joiner or self."},
             "progress": {
                 "type": "object",
@@ -218,135 +189,22 @@ SCHEMAS = {
                 "description": "overdue: released, not done, due date passed.",
             },
             "release_on": {"type": "string", "format": "date"},
-            "due_on": _nullable("string", format="date",
+            "due_on": nullable("string", format="date",
                                 description="null while the person is on leave."),
-            "released_at": _nullable("string", format="date-time"),
-            "completed_at": _nullable("string", format="date-time"),
-            "excused_at": _nullable("string", format="date-time"),
-            "closed_at": _nullable("string", format="date-time"),
+            "released_at": nullable("string", format="date-time"),
+            "completed_at": nullable("string", format="date-time"),
+            "excused_at": nullable("string", format="date-time"),
+            "closed_at": nullable("string", format="date-time"),
         },
     },
-}
-
-
-# --- metrics (orgwell/api/metrics.py) ---------------------------------------------------------
-
-_METRIC_FILTERS = [
-    {
-        "name": "team", "in": "query", "required": False,
-        "description": "Only this clinic or team (its name); must be one you can see.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "from", "in": "query", "required": False,
-        "description": "Only waves opened on or after this date.",
-        "schema": {"type": "string", "format": "date"},
-    },
-    {
-        "name": "to", "in": "query", "required": False,
-        "description": "Only waves opened on or before this date.",
-        "schema": {"type": "string", "format": "date"},
-    },
-]
-_SUPPRESSION_NOTE = (
-    "Only closed waves are reported. A group is shown only when at least `threshold` people "
-    "responded, and a group can also be hidden so that a smaller group cannot be worked out "
-    "by subtraction; a hidden entry has `suppressed: true`, a `reason` and null numbers. "
-    "Owners and consultants see the organisation (team null), every clinic and team; leaders "
-    "the clinics and teams they lead and the organisation total. Staff are refused (403)."
-)
-
-
-def _metric_entry(numbers: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["wave", "team", "kind", *numbers, "suppressed"],
-        "properties": {
-            "wave": {"type": "string", "format": "date", "description": "The wave's date."},
-            "team": _nullable("string", description="Clinic or team name; null for the "
-                              "organisation total."),
-            "kind": {"enum": ["organisation", "clinic", "team"]},
-            **numbers,
-            "suppressed": {"type": "boolean"},
-            "reason": {"type": "string", "description": "Why the entry is hidden."},
-        },
-    }
-
-
-def _series(entry: str) -> dict:
-    return {
-        "type": "object",
-        "required": ["threshold", "series"],
-        "properties": {
-            "threshold": {"type": "integer", "minimum": 1,
-                          "description": "The confidentiality threshold k."},
-            "series": {"type": "array", "items": _ref(entry)},
-        },
-    }
-
-
-METRIC_SCHEMAS = {
-    "BurnoutEntry": _metric_entry({
-        "n": _nullable("integer", description="Respondents with a score on the scale."),
-        "mean": _nullable("number", description="Mean score (0-100)."),
-        "sd": _nullable("number"),
-        "ci_low": _nullable("number", description="95% confidence interval of the mean."),
-        "ci_high": _nullable("number"),
-        "pct_high": _nullable("number", description="Percent at or above the cut-off."),
-    }),
-    "ParticipationEntry": _metric_entry({
-        "instrument": {"type": "string", "description": "The instrument of the wave."},
-        "invited": _nullable("integer"),
-        "responded": _nullable("integer"),
-        "rate": _nullable("number", description="responded / invited (0-1)."),
-    }),
-    "BurnoutSeries": _series("BurnoutEntry"),
-    "ParticipationSeries": _series("ParticipationEntry"),
-}
-
-
-def _metric_operation(op_id: str, summary: str, schema: str, parameters: list) -> dict:
-    return {
-        "get": {
-            "operationId": op_id,
-            "summary": summary,
-            "description": _SUPPRESSION_NOTE,
-            "tags": ["metrics"],
-            "parameters": [SLUG, *parameters, *_METRIC_FILTERS],
-            "responses": {
-                "200": _json(_ref(schema), "One entry per wave and group."),
-                "400": _error("A query parameter is missing, unknown or has a bad value."),
-                **ERRORS,
-            },
-        }
-    }
-
-
-METRIC_PATHS = {
-    "/api/v1/orgs/{slug}/metrics/burnout": _metric_operation(
-        "getBurnoutMetrics", "Burnout scores per wave and group", "BurnoutSeries", [
-            {"name": "instrument", "in": "query", "required": True,
-             "description": "Instrument key, e.g. `cbi`.", "schema": {"type": "string"}},
-            {"name": "scale", "in": "query", "required": True,
-             "description": "Scale key, e.g. `work`.", "schema": {"type": "string"}},
-        ],
-    ),
-    "/api/v1/orgs/{slug}/metrics/participation": _metric_operation(
-        "getParticipationMetrics", "Survey participation per wave and group",
-        "ParticipationSeries", [
-            {"name": "instrument", "in": "query", "required": False,
-             "description": "Only waves of this instrument (default: every instrument).",
-             "schema": {"type": "string"}},
-        ],
-    ),
 }
 
 
 def _list_operation(op_id: str, summary: str, item: str, parameters: list,
                     description: str, bad_request: bool = True) -> dict:
-    responses = {"200": _json(_list_of(item), f"A page of {item.lower()}s."), **ERRORS}
+    responses = {"200": json_body(_list_of(item), f"A page of {item.lower()}s."), **ERRORS}
     if bad_request:
-        responses["400"] = _error("A query parameter is unknown or has a bad value.")
+        responses["400"] = error("A query parameter is unknown or has a bad value.")
     return {
         "get": {
             "operationId": op_id,
@@ -367,7 +225,7 @@ def paths() -> dict:
                 "summary": "Who the token belongs to",
                 "tags": ["account"],
                 "responses": {
-                    "200": _json(_ref("Me"), "The caller and the organisations they can open."),
+                    "200": json_body(ref("Me"), "The caller and the organisations they can open."),
                     "401": ERRORS["401"],
                 },
             }
