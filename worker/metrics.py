@@ -1,9 +1,12 @@
-"""Metrics tasks: the hourly refresh of rollups that no single event keeps up to date.
+"""Metrics tasks: program week rollups after a change, and the hourly refresh as repair.
 
-Responses and wave closes update rollups in their own transactions (orgwell/metrics/hooks.py).
-What changes without an event -- assignments becoming overdue as days pass, releases,
-completions, and the invited counts of waves that opened -- is recomputed here. Every step
-recomputes whole rows from raw data, so a late, doubled or concurrent run is harmless.
+Responses and wave closes update survey rollups in their own transactions
+(orgwell/metrics/hooks.py). A program's week rollups are rebuilt by `refresh_program`, queued
+after a transaction that changed its assignments, enrollments or people's teams commits. What
+changes without any write -- assignments becoming released or overdue as days pass, a new
+week, and the invited counts of waves that opened -- is recomputed by the hourly `refresh`,
+which also repairs a hand-off lost while the broker was down. Every step recomputes whole rows
+from raw data, so a late, doubled or concurrent run is harmless.
 """
 from __future__ import annotations
 
@@ -30,4 +33,11 @@ def refresh_org(org_id: int) -> None:
         return
     rebuild.rebuild_program_weeks(org)
     rebuild.refresh_open_waves(org)
+    db.session.commit()
+
+
+@shared_task(name="metrics.refresh_program")
+def refresh_program(program_id: int) -> None:
+    """Rebuild one program's week rollups (queued after its work changed); commit."""
+    rebuild.rebuild_program(program_id)
     db.session.commit()

@@ -5,9 +5,13 @@ number comes from `orgwell.metrics.queries`, so it has passed the confidentialit
 group under the threshold (or hidden against differencing) is an entry with
 `"suppressed": true`, a `"reason"` and null numbers, never a missing row.
 
-Owners and consultants see the organisation total, every clinic and every team; leaders the
-clinics and teams they lead plus the organisation total (see queries.py for why that is
-safe). Staff are refused (403); a caller outside the organisation gets 404.
+Owners and consultants see the organisation total, every clinic and every team; leaders only
+the clinics and teams they lead ("leaders see their own teams only": no organisation total).
+Staff are refused (403); a caller outside the organisation gets 404.
+
+Entries carry the fields the issue names; besides them `wave_id` and `campaign` tell apart two
+waves that opened on the same day (two campaigns on one instrument), and `kind` says whether
+a named group is a clinic or a team.
 """
 from __future__ import annotations
 
@@ -59,15 +63,16 @@ def participation(slug):
         k, cells = queries.participation_series(g.org, filters, team_scope=g.team_scope)
         threshold = k if threshold is None else max(threshold, k)
         series.extend(participation_json(c, key) for c in _only(cells, filters))
-    series.sort(key=lambda entry: entry["wave"])
+    series.sort(key=lambda entry: (entry["wave"], entry["wave_id"]))
     return {"threshold": threshold or queries.DEFAULT_K, "series": series}
 
 
 def burnout_json(cell: queries.Cell) -> dict:
     entry = {
-        "wave": cell.wave_date.isoformat(), "team": cell.group.name, "kind": cell.group.kind,
-        "n": cell.n, "mean": cell.mean, "sd": cell.sd, "ci_low": cell.ci_low,
-        "ci_high": cell.ci_high, "pct_high": cell.pct_high, "suppressed": cell.suppressed,
+        "wave": cell.wave_date.isoformat(), "wave_id": cell.wave_id, "campaign": cell.campaign,
+        "team": cell.group.name, "kind": cell.group.kind, "n": cell.n, "mean": cell.mean,
+        "sd": cell.sd, "ci_low": cell.ci_low, "ci_high": cell.ci_high,
+        "pct_high": cell.pct_high, "suppressed": cell.suppressed,
     }
     if cell.suppressed:
         entry["reason"] = cell.reason
@@ -76,7 +81,8 @@ def burnout_json(cell: queries.Cell) -> dict:
 
 def participation_json(cell: queries.ParticipationCell, instrument: str) -> dict:
     entry = {
-        "wave": cell.wave_date.isoformat(), "instrument": instrument, "team": cell.group.name,
+        "wave": cell.wave_date.isoformat(), "wave_id": cell.wave_id, "campaign": cell.campaign,
+        "instrument": instrument, "team": cell.group.name,
         "kind": cell.group.kind, "invited": cell.invited, "responded": cell.responded,
         "rate": cell.rate, "suppressed": cell.suppressed,
     }

@@ -27,7 +27,7 @@ _SUPPRESSION_NOTE = (
     "responded, and a group can also be hidden so that a smaller group cannot be worked out "
     "by subtraction; a hidden entry has `suppressed: true`, a `reason` and null numbers. "
     "Owners and consultants see the organisation (team null), every clinic and team; leaders "
-    "the clinics and teams they lead and the organisation total. Staff are refused (403)."
+    "only the clinics and teams they lead. Staff are refused (403)."
 )
 
 
@@ -37,6 +37,9 @@ def _metric_entry(numbers: dict) -> dict:
         "required": ["wave", "team", "kind", *numbers, "suppressed"],
         "properties": {
             "wave": {"type": "string", "format": "date", "description": "The wave's date."},
+            "wave_id": {"type": "integer", "description": "The wave's id: two campaigns' "
+                        "waves may share a date."},
+            "campaign": {"type": "string", "description": "The wave's campaign."},
             "team": nullable("string", description="Clinic or team name; null for the "
                               "organisation total."),
             "kind": {"enum": ["organisation", "clinic", "team"]},

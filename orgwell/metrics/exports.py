@@ -2,8 +2,9 @@
 
 CSV is built while the user waits: one row per cell of the view (survey results, participation,
 program completion) with hidden cells included, numbers left empty and the reason given, so the
-file says exactly what the page says and nothing more. Labels are guarded against spreadsheet
-formula injection (a team named "=HYPERLINK(...)").
+file says exactly what the page says and nothing more. Survey rows name their wave by id and
+campaign besides its date (two campaigns may open waves on the same day). Labels are guarded
+against spreadsheet formula injection (a team named "=HYPERLINK(...)").
 
 PNG and PDF go through kaleido, which drives the system Chromium (CHROMIUM_PATH, default
 /usr/bin/chromium; never a downloaded browser). Rendering takes seconds, so it is an
@@ -42,9 +43,9 @@ FINISHED = ("done", "failed")
 STALLED_AFTER = timedelta(minutes=1)
 IMAGE_SIZE = {"width": 1100, "height": 620}
 CSV_COLUMNS = (
-    "table", "group", "group_kind", "date", "n", "mean", "sd", "ci_low", "ci_high",
-    "pct_high", "invited", "responded", "response_rate", "released", "completed", "overdue",
-    "completion_rate", "suppressed", "reason",
+    "table", "group", "group_kind", "date", "wave_id", "campaign", "n", "mean", "sd", "ci_low",
+    "ci_high", "pct_high", "invited", "responded", "response_rate", "released", "completed",
+    "overdue", "completion_rate", "suppressed", "reason",
 )
 
 
@@ -73,12 +74,14 @@ def results_csv(results: dashboard.Results) -> str:
     for c in results.cells:
         writer.writerow(_row(
             table=f"{results.scale_name} ({results.parsed.filters.instrument})", cell=c,
-            date=c.wave_date, n=c.n, mean=_r(c.mean), sd=_r(c.sd), ci_low=_r(c.ci_low),
-            ci_high=_r(c.ci_high), pct_high=_r(c.pct_high),
+            date=c.wave_date, wave_id=c.wave_id, campaign=_safe(c.campaign), n=c.n,
+            mean=_r(c.mean), sd=_r(c.sd), ci_low=_r(c.ci_low), ci_high=_r(c.ci_high),
+            pct_high=_r(c.pct_high),
         ))
     for c in results.participation_cells:
         writer.writerow(_row(
-            table="Survey participation", cell=c, date=c.wave_date, invited=c.invited,
+            table="Survey participation", cell=c, date=c.wave_date, wave_id=c.wave_id,
+            campaign=_safe(c.campaign), invited=c.invited,
             responded=c.responded, response_rate=_r(None if c.rate is None else c.rate * 100),
         ))
     for c in results.completion_cells:

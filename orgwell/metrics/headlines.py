@@ -19,18 +19,33 @@ def shown(cells: Iterable[Any]) -> list[Any]:
     return [c for c in cells if not c.suppressed]
 
 
+BREADTH = {"organisation": 0, "clinic": 1, "team": 2}
+
+
 def focus_group_key(cells: Sequence[Any], preferred: str | None = None) -> str | None:
     """The group a headline speaks about: `preferred` if it has shown results, else the
-    organisation, else the group with the most shown waves."""
+    broadest group shown -- the organisation, else (a leader, who does not see it) a clinic,
+    else a team -- the one with the most shown waves among equals, then by label."""
     visible = shown(cells)
     keys = [c.group.key for c in visible]
     if preferred and preferred in keys:
         return preferred
-    if "org" in keys:
-        return "org"
     if not keys:
         return None
-    return max(dict.fromkeys(keys), key=keys.count)
+    groups = {c.group.key: c.group for c in visible}
+    return min(groups, key=lambda key: (BREADTH.get(groups[key].kind, 3), -keys.count(key),
+                                        groups[key].label, key))
+
+
+def wave_order(cell: Any) -> tuple:
+    """Sort key of a cell's wave: its date, then its id (two waves may open on one day)."""
+    return cell.wave_date, cell.wave_id
+
+
+def wave_name(cell: Any) -> str:
+    """How a sentence names a cell's wave: "3 Mar 2024", with its campaign when another wave
+    of the view opened that day (`Cell.wave_label`)."""
+    return getattr(cell, "wave_label", "") or _day(cell.wave_date)
 
 
 def enrolled_group_key(
@@ -51,7 +66,7 @@ def enrolled_group_key(
 
 
 def _series(cells: Sequence[Any], key: str) -> list[Any]:
-    return sorted((c for c in shown(cells) if c.group.key == key), key=lambda c: c.wave_date)
+    return sorted((c for c in shown(cells) if c.group.key == key), key=wave_order)
 
 
 def _day(on: date) -> str:
@@ -82,7 +97,7 @@ def trend_headline(
     label = latest.group.label
     if len(series) == 1:
         return (f"{scale_name} at {label} was {latest.mean:.0f} out of 100 in the survey of "
-                f"{_day(latest.wave_date)} ({latest.n} respondents).")
+                f"{wave_name(latest)} ({latest.n} respondents).")
     program = _program_inside(series, starts, latest.group)
     if program is not None:
         name, began = program
@@ -91,7 +106,7 @@ def trend_headline(
                 f"program began ({latest.n} respondents).")
     first = series[0]
     return (f"{scale_name} at {label} {_moved(first.mean, latest.mean)} between "
-            f"{_day(first.wave_date)} and {_day(latest.wave_date)} ({latest.n} respondents).")
+            f"{wave_name(first)} and {wave_name(latest)} ({latest.n} respondents).")
 
 
 def _program_inside(series, starts, group) -> tuple[str, date] | None:
@@ -121,7 +136,7 @@ def share_headline(
         return NO_DATA if not series else "This scale has no cut-off to count people against."
     latest = series[-1]
     text = (f"{latest.pct_high:.0f}% of respondents at {latest.group.label} scored {cutoff:g} or "
-            f"more in the survey of {_day(latest.wave_date)}")
+            f"more in the survey of {wave_name(latest)}")
     if reference is not None:
         text += f", against {reference.value:.0f}% among {reference.population}"
     return text + "."
@@ -137,7 +152,7 @@ def participation_headline(
     if rates:
         latest = rates[-1]
         parts.append(f"{latest.rate * 100:.0f}% of the people invited at {latest.group.label} "
-                     f"answered the survey of {_day(latest.wave_date)}")
+                     f"answered the survey of {wave_name(latest)}")
     completion = latest_completion(completion_cells)
     if completion is not None:
         week, rate, label = completion
@@ -153,8 +168,8 @@ def latest_completion(cells: Sequence[Any]) -> tuple[date, float, str] | None:
     rated = [c for c in cells if c.rate is not None]
     if not rated:
         return None
-    order = {"organisation": 0, "clinic": 1, "team": 2}
-    best = min(rated, key=lambda c: (order.get(c.group.kind, 3), -c.week_start.toordinal()))
+    best = min(rated, key=lambda c: (BREADTH.get(c.group.kind, 3), -c.week_start.toordinal(),
+                                     c.group.label))
     same = [c for c in rated if c.group.key == best.group.key]
     latest = max(same, key=lambda c: c.week_start)
     return latest.week_start, latest.rate, latest.group.label
@@ -164,14 +179,14 @@ def heatmap_headline(cells: Sequence[Any], *, scale_name: str) -> str:
     """Figure 4: the highest shown group in the latest wave, and how many cells are hidden."""
     if not cells:
         return NO_DATA
-    latest_date = max(c.wave_date for c in cells)
+    newest = max(cells, key=wave_order)
     latest = [c for c in shown(cells)
-              if c.wave_date == latest_date and c.group.kind != "organisation"]
+              if c.wave_id == newest.wave_id and c.group.kind != "organisation"]
     hidden = sum(1 for c in cells if c.suppressed)
     text = ""
     if latest:
         top = max(latest, key=lambda c: c.mean)
-        text = (f"In the survey of {_day(latest_date)}, {top.group.label} had the highest "
+        text = (f"In the survey of {wave_name(newest)}, {top.group.label} had the highest "
                 f"{scale_name.lower()} ({top.mean:.0f}).")
     if hidden:
         text += (f" {hidden} of {len(cells)} results are hidden to protect confidentiality "

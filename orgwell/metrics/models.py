@@ -11,12 +11,18 @@ ScaleRollup          per (wave, team, scale): n respondents with a score on the 
 ParticipationRollup  per (wave, team): invited (from the wave's frozen audience, WaveMember)
                      and responded.
 ProgramWeekRollup    per (program, team, week_start): assignments released, completed and
-                     overdue as of the end of that week (cumulative, Monday-based weeks).
+                     overdue as of the end of that week (cumulative, Monday-based weeks), and
+                     `people`, the distinct people those released assignments belong to (the
+                     count the small-group rule of completion is decided on).
 
 `team_key` is the team id, or 0 for people without a team: it is the column in the unique
 keys (a NULL never collides in a unique constraint, so upserts need a real value), while
-`team_id` is the nullable foreign key. No row names a person: erasing someone leaves rollups
-unchanged, and deleting the organisation removes them (orgwell/privacy/metrics_part.py).
+`team_id` is the nullable foreign key. `clinic_key` of a wave's rows is the clinic the team
+belonged to when the wave's audience was frozen (the team's own id when it is a clinic, 0
+without a team), and of a program week's rows the clinic the team had when that week was first
+rolled up: queries add rows up by these stored keys, so moving a team to another clinic later
+never changes an old wave's or week's clinic totals. No row names a person: erasing someone leaves
+rollups unchanged, and deleting the organisation removes them (orgwell/privacy/metrics_part.py).
 Rows are written only by orgwell/metrics/rollups.py and rebuild.py.
 """
 from __future__ import annotations
@@ -55,6 +61,7 @@ class ScaleRollup(db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    clinic_key: Mapped[int] = mapped_column(default=NO_TEAM, server_default="0")
     instrument_key: Mapped[str] = mapped_column(String(40))
     scale_key: Mapped[str] = mapped_column(String(40))
     opens_on: Mapped[date]
@@ -85,6 +92,7 @@ class ParticipationRollup(db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    clinic_key: Mapped[int] = mapped_column(default=NO_TEAM, server_default="0")
     opens_on: Mapped[date]
     invited: Mapped[int] = mapped_column(default=0)
     responded: Mapped[int] = mapped_column(default=0)
@@ -108,8 +116,10 @@ class ProgramWeekRollup(db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    clinic_key: Mapped[int] = mapped_column(default=NO_TEAM, server_default="0")
     week_start: Mapped[date]
     released: Mapped[int] = mapped_column(default=0)
     completed: Mapped[int] = mapped_column(default=0)
     overdue: Mapped[int] = mapped_column(default=0)
+    people: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

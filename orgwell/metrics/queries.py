@@ -4,16 +4,23 @@ Every function here reads rollup rows (orgwell/metrics/models.py), never raw res
 every number it returns has passed `orgwell.metrics.confidentiality`: a hidden cell carries
 `suppressed=True`, a `reason`, and None for every number.
 
-Groups are the organisation total, each clinic and each team (the "family" of a wave).
-Suppression is decided over the WHOLE family of each wave, whoever asks, so that two people's
-views (an owner's and a leader's) cannot be subtracted from each other; a caller's scope only
-chooses which of the already-decided cells it receives.
+Groups are the organisation total, each clinic and each team (the "family" of a wave, grouped
+by the clinic each team belonged to when the wave opened: orgwell/metrics/groups.py).
+Suppression is decided ONCE per wave (orgwell/metrics/wave_families.py), over the whole family
+and every measure a surface of the wave shows -- respondents, invited, and the respondents of
+each scale of its instrument -- so the participation table, each scale's results, the page,
+the CSV and the API of one wave all show exactly the same groups, and no two views (an owner's
+and a leader's, or two surfaces) can be subtracted from each other. A caller's scope only
+chooses which of the already-decided cells it receives: owners and consultants get every
+group; leaders (team_scope is a set of team ids) only the clinics and teams they lead, never
+the organisation total.
 
-Leaders (team_scope is a set of team ids) get the clinics and teams in their scope plus the
-organisation total. The organisation total is shown to them because it is a cell the owner
-sees anyway: it was decided together with every other group, so adding it to a leader's view
-cannot create a difference the family decision did not already allow, and it gives leaders
-the benchmark they need ("my team against the practice").
+Program completion is decided per week the same way, on the people enrolled (a group of fewer
+than COMPLETION_K people would show one person's progress).
+
+Waves are told apart by id, never by date: two campaigns on one instrument may open waves on
+the same day, and each cell carries its wave's id, campaign and a `wave_label` unique within
+the result.
 """
 from __future__ import annotations
 
@@ -25,26 +32,22 @@ from datetime import date
 from sqlalchemy import select
 
 from orgwell.extensions import db
+from orgwell.home.services import MIN_REPORTING_GROUP
 from orgwell.metrics import confidentiality
 from orgwell.metrics.confidentiality import Node
-from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ProgramWeekRollup, ScaleRollup
+from orgwell.metrics.groups import ORG_KEY, Group, GroupTree
+from orgwell.metrics.models import ProgramWeekRollup
 from orgwell.metrics.stats import mean_ci
-from orgwell.orgs.models import Team
+from orgwell.metrics.wave_families import WaveFamily, labelled, wave_families
 from orgwell.programs.models import Cohort, CohortTeam, Program
 from orgwell.surveys.instruments.models import InstrumentVersion
 from orgwell.surveys.models import DEFAULT_K, Campaign, Wave
 
-
-@dataclass(frozen=True)
-class Group:
-    """A reportable group."""
-
-    key: str  # "org" | "clinic:<id>" | "team:<id>"
-    label: str  # "Riverside Physical Therapy", "Riverside North", "Riverside North › Outpatient"
-    kind: str  # "organisation" | "clinic" | "team"
-    team_id: int | None
-    name: str | None = None  # the team's own name (API "team"); None for the organisation
-    parent_key: str | None = None  # "org" for clinics, "clinic:<id>" for teams, None for org
+# The smallest group whose program progress is shown: the same 5 the programs' own progress
+# pages hide teams under (orgwell/programs/progress.py), and the surveys' default k.
+COMPLETION_K = MIN_REPORTING_GROUP
+REASON_NO_SCORES = "nobody answered this scale"
+REASON_FEW_PEOPLE = "fewer than {k} people"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Cell:
     suppressed: bool
     reason: str | None  # e.g. "fewer than 5 responses"
     k: int = 5  # the wave's campaign threshold
+    campaign: str = ""  # the wave's campaign name
+    wave_label: str = ""  # "3 Mar 2024", or "3 Mar 2024 · Pulse" when another wave shares the day
 
 
 @dataclass(frozen=True)
@@ -78,19 +83,25 @@ class ParticipationCell:
     suppressed: bool
     reason: str | None
     k: int = 5
+    campaign: str = ""
+    wave_label: str = ""
 
 
 @dataclass(frozen=True)
 class CompletionCell:
-    """A program's module completion for one group as of the end of one week."""
+    """A program's module completion for one group as of the end of one week (numbers None
+    when suppressed: fewer than COMPLETION_K people, or hidden against differencing)."""
 
     group: Group
     week_start: date
     program_id: int
-    released: int
-    completed: int
-    overdue: int
+    released: int | None
+    completed: int | None
+    overdue: int | None
     rate: float | None  # completed / released, 0-1
+    suppressed: bool = False
+    reason: str | None = None
+    k: int = COMPLETION_K
 
 
 @dataclass(frozen=True)
@@ -104,10 +115,6 @@ class Filters:
     date_to: date | None = None
 
 
-
-ORG_KEY = "org"
-
-
 def burnout_series(
     org, filters: Filters, *, team_scope: set[int] | None
 ) -> tuple[int, list[Cell]]:
@@ -115,26 +122,19 @@ def burnout_series(
 
     Returns (k, cells): k is the largest threshold among the campaigns whose waves are in the
     result (DEFAULT_K when there are none); each cell carries its own wave's k. Cells cover the
-    organisation total, then clinics and teams (ordered by label) within `team_scope` (None =
-    all) and `filters.team_ids` (when given: those groups plus the organisation total). Only
-    closed waves count (a growing open wave could be differenced between two looks), and only
-    groups with someone invited or responding in the wave appear.
+    organisation total (not for leaders), then clinics and teams (ordered by label) within
+    `team_scope` (None = all) and `filters.team_ids` (when given: those groups, plus the
+    organisation total for callers who see it). Only closed waves count (a growing open wave
+    could be differenced between two looks), and only groups with someone invited or
+    responding in the wave appear.
+    A group shown for the wave whose members left this scale unanswered is a hidden cell with
+    the reason REASON_NO_SCORES.
     """
     waves = _waves(org, filters)
-    tree = _Tree.of(org)
-    wave_ids = [w.id for w, _ in waves]
-    sums: dict[int, dict[int, tuple[int, float, float, int]]] = defaultdict(dict)
-    for row in _rows(ScaleRollup, wave_ids, ScaleRollup.scale_key == filters.scale):
-        sums[row.wave_id][row.team_key] = (row.n, row.total, row.total_sq, row.n_high)
-    present = _present(wave_ids)
     cells = []
-    for wave, k in waves:
-        stats = tree.aggregate(sums[wave.id], present[wave.id] | set(sums[wave.id]), 4)
-        decision = confidentiality.decide(
-            [Node(key, tree.parent(key), (value[0],)) for key, value in stats.items()], k
-        )
-        for group in tree.visible(stats, team_scope, filters.team_ids):
-            cells.append(_burnout_cell(group, wave, k, stats[group.key], decision))
+    for found in wave_families(org, waves):
+        for group in found.family.visible(team_scope, filters.team_ids):
+            cells.append(_burnout_cell(group, found, filters.scale))
     return _threshold(waves), cells
 
 
@@ -144,31 +144,35 @@ def participation_series(
     """Protected invited/responded per wave and group; same groups and order as burnout_series.
 
     `filters.instrument` selects the campaigns (by instrument key); the scale is ignored. A
-    group is shown when at least k responded; invited counts of hidden groups are protected
-    from differencing too.
+    group is shown exactly when burnout_series shows it for the wave (one decision per wave).
     """
     waves = _waves(org, filters)
-    tree = _Tree.of(org)
-    wave_ids = [w.id for w, _ in waves]
-    sums: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for row in _rows(ParticipationRollup, wave_ids):
-        sums[row.wave_id][row.team_key] = (row.responded, row.invited)
     cells = []
-    for wave, k in waves:
-        stats = tree.aggregate(sums[wave.id], set(sums[wave.id]), 2)
-        decision = confidentiality.decide(
-            [Node(key, tree.parent(key), value) for key, value in stats.items()], k
-        )
-        for group in tree.visible(stats, team_scope, filters.team_ids):
-            responded, invited = stats[group.key]
-            shown = decision.is_shown(group.key)
-            cells.append(ParticipationCell(
-                group, wave.id, wave.opens_on,
-                invited if shown else None, responded if shown else None,
-                (responded / invited if invited else None) if shown else None,
-                not shown, decision.reason(group.key), k,
-            ))
+    for found in wave_families(org, waves):
+        for group in found.family.visible(team_scope, filters.team_ids):
+            cells.append(_participation_cell(group, found))
     return _threshold(waves), cells
+
+
+def wave_totals(org, waves: Iterable[Wave]) -> dict[int, ParticipationCell]:
+    """The organisation's participation cell of each CLOSED wave among `waves`, by wave id.
+
+    The cell participation_series gives the organisation total (the same decision), for
+    pages that show a wave's totals outside the results pages (a campaign's wave table).
+    """
+    ids = [w.id for w in waves if w.status == "closed"]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Wave, Campaign.threshold_k, Campaign.name)
+        .join(Campaign, Campaign.id == Wave.campaign_id)
+        .where(Wave.organisation_id == org.id, Wave.id.in_(ids))
+        .order_by(Wave.opens_on, Wave.id)
+    ).all()
+    return {
+        found.wave.id: _participation_cell(found.family.groups[ORG_KEY], found)
+        for found in wave_families(org, labelled(rows))
+    }
 
 
 def completion_series(
@@ -177,24 +181,44 @@ def completion_series(
     """Program completion per week and group (organisation, clinics, teams), oldest week first.
 
     Summed over every program, or one program when `program_id` is given (program_id of the
-    cells is then that id; 0 for the sum over programs). Completion counts are about module
-    work, not survey answers, so no k-threshold applies; leaders get their scope only.
+    cells is then that id; 0 for the sum over programs). Each week is decided once over the
+    whole family (confidentiality.decide, k = COMPLETION_K) on the people with released work
+    in each program: a group is shown when every program has none or at least k of its people
+    in it, and blocks hold 0 or at least k people per program, so no person's progress can be
+    singled out. Hidden cells say why. Leaders get their scope only, never the organisation.
     """
     query = select(ProgramWeekRollup).where(ProgramWeekRollup.organisation_id == org.id)
     if program_id is not None:
         query = query.where(ProgramWeekRollup.program_id == program_id)
-    per_week: dict[date, dict[int, tuple[int, int, int]]] = defaultdict(dict)
+    per_week: dict[date, dict[tuple, dict[int, tuple[int, int, int, int]]]] = defaultdict(dict)
+    programs: set[int] = set()
     for row in db.session.scalars(query):
-        old = per_week[row.week_start].get(row.team_key, (0, 0, 0))
-        per_week[row.week_start][row.team_key] = (
-            old[0] + row.released, old[1] + row.completed, old[2] + row.overdue
+        keys = (row.team_key, row.clinic_key)
+        per_week[row.week_start].setdefault(keys, {})[row.program_id] = (
+            row.released, row.completed, row.overdue, row.people
         )
-    tree = _Tree.of(org)
+        programs.add(row.program_id)
+    order = sorted(programs)
+    tree = GroupTree.of(org)
+    too_few = REASON_FEW_PEOPLE.format(k=COMPLETION_K)
     cells = []
     for week in sorted(per_week):
-        stats = tree.aggregate(per_week[week], set(per_week[week]), 3)
-        for group in tree.visible(stats, team_scope, None):
-            released, completed, overdue = stats[group.key]
+        rows = {}
+        for keys, by_program in per_week[week].items():
+            counts = [sum(v[i] for v in by_program.values()) for i in range(3)]
+            rows[keys] = counts + [by_program.get(p, (0, 0, 0, 0))[3] for p in order]
+        family = tree.aggregate(rows, 3 + len(order))
+        decision = confidentiality.decide(
+            [Node(key, family.parent(key), values[3:], respondents=max(values[3:]))
+             for key, values in family.sums.items()],
+            COMPLETION_K, too_few=too_few,
+        )
+        for group in family.visible(team_scope, None):
+            released, completed, overdue = family.sums[group.key][:3]
+            if not decision.is_shown(group.key):
+                cells.append(CompletionCell(group, week, program_id or 0, None, None, None,
+                                            None, True, decision.reason(group.key)))
+                continue
             cells.append(CompletionCell(
                 group, week, program_id or 0, released, completed, overdue,
                 completed / released if released else None,
@@ -259,9 +283,10 @@ def available_instruments(org) -> list[tuple[str, str, list[tuple[str, str, floa
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _waves(org, filters: Filters) -> list[tuple[Wave, int]]:
+def _waves(org, filters: Filters) -> list[tuple[Wave, int, str, str]]:
+    """(wave, k, campaign name, label) of the closed waves of the filters, oldest first."""
     query = (
-        select(Wave, Campaign.threshold_k)
+        select(Wave, Campaign.threshold_k, Campaign.name)
         .join(Campaign, Campaign.id == Wave.campaign_id)
         .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
         .where(Wave.organisation_id == org.id, Wave.status == "closed",
@@ -272,103 +297,34 @@ def _waves(org, filters: Filters) -> list[tuple[Wave, int]]:
         query = query.where(Wave.opens_on >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Wave.opens_on <= filters.date_to)
-    return [(wave, k) for wave, k in db.session.execute(query).all()]
+    return labelled(db.session.execute(query).all())
 
 
 def _threshold(waves) -> int:
-    return max((k for _, k in waves), default=DEFAULT_K)
+    return max((k for _, k, _, _ in waves), default=DEFAULT_K)
 
 
-def _rows(model, wave_ids: list[int], *conditions):
-    if not wave_ids:
-        return []
-    return db.session.scalars(select(model).where(model.wave_id.in_(wave_ids), *conditions))
-
-
-def _present(wave_ids: list[int]) -> dict[int, set[int]]:
-    """Team keys with someone invited or responding, per wave (groups worth a cell)."""
-    present: dict[int, set[int]] = defaultdict(set)
-    for row in _rows(ParticipationRollup, wave_ids):
-        if row.invited or row.responded:
-            present[row.wave_id].add(row.team_key)
-    return present
-
-
-def _burnout_cell(group: Group, wave: Wave, k: int, value, decision) -> Cell:
-    if not decision.is_shown(group.key):
+def _burnout_cell(group: Group, found: WaveFamily, scale: str) -> Cell:
+    wave = found.wave
+    about = {"k": found.k, "campaign": found.campaign, "wave_label": found.label}
+    n, total, total_sq, n_high = found.scales.get(scale, {}).get(group.key, (0, 0.0, 0.0, 0))
+    reason = found.decision.reason(group.key) if not found.decision.is_shown(group.key) else (
+        REASON_NO_SCORES if not n else None
+    )
+    if reason is not None:
         return Cell(group, wave.id, wave.opens_on, None, None, None, None, None, None,
-                    True, decision.reason(group.key), k)
-    n, total, total_sq, n_high = value
+                    True, reason, **about)
     mean, sd, low, high = mean_ci(n, total, total_sq)
     return Cell(group, wave.id, wave.opens_on, n, mean, sd, low, high,
-                100.0 * n_high / n if n else None, False, None, k)
+                100.0 * n_high / n, False, None, **about)
 
 
-class _Tree:
-    """The organisation's groups (organisation, clinics, teams) and how rows add up into them."""
-
-    def __init__(self, org, teams: list[Team]):
-        self.org_group = Group(ORG_KEY, org.name, "organisation", None)
-        self.teams = {t.id: t for t in teams}
-        self.groups: dict[str, Group] = {ORG_KEY: self.org_group}
-        for team in teams:
-            group = self._group(team)
-            self.groups[group.key] = group
-
-    @classmethod
-    def of(cls, org) -> _Tree:
-        teams = db.session.scalars(select(Team).where(Team.organisation_id == org.id)).all()
-        return cls(org, list(teams))
-
-    def _group(self, team: Team) -> Group:
-        parent = self.teams.get(team.parent_id) if team.parent_id else None
-        if parent is None:
-            return Group(f"clinic:{team.id}", team.name, "clinic", team.id, team.name, ORG_KEY)
-        return Group(f"team:{team.id}", f"{parent.name} › {team.name}", "team", team.id,
-                     team.name, f"clinic:{parent.id}")
-
-    def parent(self, key: str) -> str | None:
-        return self.groups[key].parent_key
-
-    def chain(self, team_key: int) -> list[str]:
-        """The group keys a row of `team_key` counts in: its team, its clinic, the organisation."""
-        team = self.teams.get(team_key) if team_key != NO_TEAM else None
-        if team is None:
-            return [ORG_KEY]
-        keys = [self._group(team).key]
-        while (parent := self.groups[keys[-1]].parent_key) is not None:
-            keys.append(parent)
-        return keys
-
-    def aggregate(
-        self, rows: dict[int, tuple], present: Iterable[int], width: int
-    ) -> dict[str, tuple]:
-        """Sum rows (team_key -> tuple of counts) into every group they count in.
-
-        Groups with no row get zeros when something under them is `present`; the organisation
-        is always there.
-        """
-        stats: dict[str, list] = {ORG_KEY: [0] * width}
-        for team_key in present:
-            for key in self.chain(team_key):
-                stats.setdefault(key, [0] * width)
-        for team_key, values in rows.items():
-            for key in self.chain(team_key):
-                acc = stats.setdefault(key, [0] * width)
-                for i, value in enumerate(values):
-                    acc[i] += value
-        return {key: tuple(values) for key, values in stats.items()}
-
-    def visible(self, stats: dict[str, tuple], team_scope: set[int] | None,
-                team_ids: frozenset[int] | None) -> list[Group]:
-        """The groups of `stats` a caller receives: organisation first, then by label."""
-        chosen = []
-        for key in stats:
-            group = self.groups[key]
-            if group.team_id is not None:
-                if team_scope is not None and group.team_id not in team_scope:
-                    continue
-                if team_ids is not None and group.team_id not in team_ids:
-                    continue
-            chosen.append(group)
-        return sorted(chosen, key=lambda g: (g.kind != "organisation", g.label))
+def _participation_cell(group: Group, found: WaveFamily) -> ParticipationCell:
+    wave = found.wave
+    about = {"k": found.k, "campaign": found.campaign, "wave_label": found.label}
+    if not found.decision.is_shown(group.key):
+        return ParticipationCell(group, wave.id, wave.opens_on, None, None, None, True,
+                                 found.decision.reason(group.key), **about)
+    responded, invited = found.family.sums[group.key][:2]
+    return ParticipationCell(group, wave.id, wave.opens_on, invited, responded,
+                             responded / invited if invited else None, False, None, **about)

@@ -4,10 +4,13 @@
 gives exactly what the incremental updates produce, and running it twice equals running it
 once (each part deletes its rows and inserts them again in the caller's transaction).
 
-Program week rollups are always computed whole, per organisation: an assignment's history
+Program week rollups are always computed whole, per program: an assignment's history
 (released, completed, excused, closed, due) is all in its own row, so recomputing from the
-assignments is cheap and cannot drift. The hourly beat job `metrics.refresh` runs
-`rebuild_program_weeks` for every organisation and refreshes invited counts of open waves.
+assignments is cheap and cannot drift. The worker runs `rebuild_program` after a program's
+assignments or enrollments change (orgwell/metrics/hooks.py); the hourly beat job
+`metrics.refresh` runs `rebuild_program_weeks` for every organisation (what no event announces:
+days passing make work released or overdue, and a new week begins) and refreshes invited
+counts of open waves.
 """
 from __future__ import annotations
 
@@ -19,9 +22,9 @@ from sqlalchemy import delete, select
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics import rollups
-from orgwell.metrics.models import ProgramWeekRollup
+from orgwell.metrics.models import NO_TEAM, ProgramWeekRollup
 from orgwell.orgs.models import Membership, Organisation, Team, TeamAssignment
-from orgwell.programs.models import Assignment, Enrollment
+from orgwell.programs.models import Assignment, Enrollment, Program
 from orgwell.surveys.models import Wave
 
 
@@ -50,54 +53,130 @@ def week_start(day: date) -> date:
 
 
 def rebuild_program_weeks(org: Organisation, today: date | None = None) -> int:
-    """Recompute released/completed/overdue per program, team and week; returns rows written.
+    """Recompute released/completed/overdue/people per program, team and week of `org`;
+    returns the rows written.
 
     Counts are as of the end of each week (today for the current week), cumulative, for every
     week from the first release to today. Excused assignments and assignments closed by then
     are no longer expected, so they leave `released`. A person counts in the team they were
-    in at the end of the week (the most specific one), or in no team.
+    in at the end of the week (the most specific one), or in no team, and the team in the
+    clinic it had when the week was first rolled up (`_delete_weeks`); `people` counts the
+    distinct people with work of the program released by then in that team and week --
+    excused and closed work included: a person excused from everything is still one of the
+    people whose zeros the counts show.
     """
-    today = today or utcnow().date()
-    db.session.execute(
-        delete(ProgramWeekRollup).where(ProgramWeekRollup.organisation_id == org.id)
+    program_ids = db.session.scalars(
+        select(Program.id).where(Program.organisation_id == org.id).order_by(Program.id)
+    ).all()
+    for program_id in program_ids:  # in id order, so two rebuilds never deadlock
+        _lock_program(program_id)
+    clinics = _delete_weeks(ProgramWeekRollup.organisation_id == org.id)
+    return _write_weeks(org.id, None, today or utcnow().date(), clinics)
+
+
+def rebuild_program(program_id: int, today: date | None = None) -> int:
+    """`rebuild_program_weeks` for one program (every week, every team); returns rows written.
+
+    What the worker runs after an assignment or enrollment of the program changed (and after
+    people moved teams): the same rows the organisation-wide rebuild writes, so the two paths
+    can never disagree. Flushes only.
+    """
+    program = _lock_program(program_id)
+    if program is None:
+        return 0
+    clinics = _delete_weeks(ProgramWeekRollup.program_id == program_id)
+    return _write_weeks(program.organisation_id, program_id, today or utcnow().date(), clinics)
+
+
+def _lock_program(program_id: int) -> Program | None:
+    """Take the program's row lock (PostgreSQL) until the transaction ends.
+
+    Two rebuilds of one program (a completion's task and the hourly sweep) then run one after
+    the other, each deleting and inserting on its own, instead of both inserting the same
+    keys. SQLite has no row locks; there the delete that follows takes the database's write
+    lock before anything is read, which serialises them the same way.
+    """
+    return db.session.scalar(
+        select(Program).where(Program.id == program_id).with_for_update()
     )
+
+
+def _delete_weeks(condition) -> dict[tuple, int]:
+    """Delete the rows matching `condition`; returns the clinic each deleted row stored, by
+    (program id, team key, week).
+
+    A week keeps the clinic its team had when the week was first rolled up: a team that
+    moves to another clinic later leaves the old weeks' clinic totals as they were (team
+    parents have no history to recompute them from). New weeks take the team's clinic now.
+    """
     rows = db.session.execute(
+        delete(ProgramWeekRollup).where(condition).returning(
+            ProgramWeekRollup.program_id, ProgramWeekRollup.team_key,
+            ProgramWeekRollup.week_start, ProgramWeekRollup.clinic_key)
+    ).all()
+    return {(program, team, week): clinic for program, team, week, clinic in rows if clinic}
+
+
+def _write_weeks(org_id: int, program_id: int | None, today: date,
+                 clinics: dict[tuple, int]) -> int:
+    query = (
         select(Assignment, Enrollment.program_id)
         .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
-        .where(Assignment.organisation_id == org.id, Assignment.release_on <= today)
-    ).all()
+        .where(Assignment.organisation_id == org_id, Assignment.release_on <= today)
+    )
+    if program_id is not None:
+        query = query.where(Enrollment.program_id == program_id)
+    rows = db.session.execute(query).all()
     if not rows:
+        db.session.flush()
         return 0
-    history = _team_history(org)
+    history = _team_history(org_id)
     counts: Counter = Counter()
+    people: dict[tuple, set[int]] = {}
     first = week_start(min(a.release_on for a, _ in rows))
     weeks = []
     week = first
     while week <= today:
         weeks.append(week)
         week += timedelta(days=7)
-    for assignment, program_id in rows:
+    for assignment, program in rows:
         for week in weeks:
             as_of = min(week + timedelta(days=6), today)
+            if assignment.release_on > as_of:
+                continue
+            team_id = _team_on(history.get(assignment.membership_id, ()), as_of)
+            people.setdefault((program, team_id, week), set()).add(assignment.membership_id)
             state = _state_on(assignment, as_of)
             if state is None:
                 continue
-            team_id = _team_on(history.get(assignment.membership_id, ()), as_of)
-            counts[(program_id, team_id, week, "released")] += 1
+            counts[(program, team_id, week, "released")] += 1
             if state != "open":
-                counts[(program_id, team_id, week, state)] += 1
+                counts[(program, team_id, week, state)] += 1
     now = utcnow()
-    table: dict[tuple, dict] = {}
-    for (program_id, team_id, week, what), count in counts.items():
-        row = table.setdefault((program_id, team_id, week), {
-            "organisation_id": org.id, "program_id": program_id,
-            "team_key": rollups.team_key(team_id), "team_id": team_id, "week_start": week,
-            "released": 0, "completed": 0, "overdue": 0, "updated_at": now,
-        })
-        row[what] += count
+    parents = dict(db.session.execute(
+        select(Team.id, Team.parent_id).where(Team.organisation_id == org_id)).all())
+    table = {
+        (program, team_id, week): {
+            "organisation_id": org_id, "program_id": program,
+            "team_key": rollups.team_key(team_id), "team_id": team_id,
+            "clinic_key": clinics.get((program, rollups.team_key(team_id), week))
+            or _clinic_now(team_id, parents),
+            "week_start": week, "released": 0, "completed": 0, "overdue": 0,
+            "people": len(who), "updated_at": now,
+        }
+        for (program, team_id, week), who in people.items()
+    }
+    for (program, team_id, week, what), count in counts.items():
+        table[(program, team_id, week)][what] += count
     db.session.execute(ProgramWeekRollup.__table__.insert(), list(table.values()))
     db.session.flush()
     return len(table)
+
+
+def _clinic_now(team_id: int | None, parents: dict[int, int | None]) -> int:
+    if team_id is None:
+        return NO_TEAM
+    return parents.get(team_id) or team_id
 
 
 def _state_on(a: Assignment, day: date) -> str | None:
@@ -114,13 +193,13 @@ def _state_on(a: Assignment, day: date) -> str | None:
     return "open"
 
 
-def _team_history(org: Organisation) -> dict[int, list[tuple[date, date | None, int, bool]]]:
+def _team_history(org_id: int) -> dict[int, list[tuple[date, date | None, int, bool]]]:
     rows = db.session.execute(
         select(TeamAssignment.membership_id, TeamAssignment.started_on, TeamAssignment.ended_on,
                Team.id, Team.parent_id)
         .join(Team, Team.id == TeamAssignment.team_id)
         .join(Membership, Membership.id == TeamAssignment.membership_id)
-        .where(Membership.organisation_id == org.id)
+        .where(Membership.organisation_id == org_id)
     )
     history: dict[int, list] = {}
     for membership_id, started, ended, team_id, parent_id in rows:

@@ -12,6 +12,11 @@ stores the response (RESPONSE_STORED_HOOKS), so the rollup commits or rolls back
 `rebuild_wave` recomputes one wave's rows from raw data (delete, then insert the aggregates):
 the wave-closed hook uses it, which also covers seeding paths (demo, result imports) that
 insert responses without calling RESPONSE_STORED_HOOKS. Services flush only.
+
+Every row also stores the team's `clinic_key` for that wave (see models.py), taken in this
+order: the clinic frozen on the wave's audience (WaveMember.clinic_id, set when the wave
+opened); else the clinic already stored on the wave's rows (imported or seeded waves have no
+frozen clinic, and a rebuild must not regroup them); else the team's clinic now.
 """
 from __future__ import annotations
 
@@ -21,12 +26,53 @@ from sqlalchemy.dialects import postgresql, sqlite
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ScaleRollup
+from orgwell.orgs.models import Team
 from orgwell.surveys.models import Campaign, Response, ResponseScore, Wave, WaveMember
 from orgwell.surveys.scoring import HIGH
 
 
 def team_key(team_id: int | None) -> int:
     return NO_TEAM if team_id is None else team_id
+
+
+def clinic_keys(wave: Wave, team_ids: set[int | None] | None = None) -> dict[int, int]:
+    """{team key: clinic key} of `wave` for `team_ids` (None: every team the wave has).
+
+    In the order of the module docstring: frozen on the audience, stored on the wave's rows,
+    the team's clinic now. People without a team map to NO_TEAM.
+    """
+    found: dict[int, int] = {}
+    frozen = select(WaveMember.team_id, WaveMember.clinic_id).where(
+        WaveMember.wave_id == wave.id, WaveMember.team_id.is_not(None),
+        WaveMember.clinic_id.is_not(None),
+    )
+    stored = select(ParticipationRollup.team_key, ParticipationRollup.clinic_key).where(
+        ParticipationRollup.wave_id == wave.id, ParticipationRollup.clinic_key != NO_TEAM,
+    )
+    if team_ids is not None:
+        wanted = {t for t in team_ids if t is not None}
+        frozen = frozen.where(WaveMember.team_id.in_(wanted))
+        stored = stored.where(ParticipationRollup.team_key.in_(wanted))
+    for team_id, clinic_id in db.session.execute(stored.distinct()):
+        found[team_id] = clinic_id
+    for team_id, clinic_id in db.session.execute(frozen.distinct()):
+        found[team_id] = clinic_id  # the frozen clinic wins over anything stored
+    missing = (
+        {t for t in team_ids if t is not None} if team_ids is not None else _wave_teams(wave)
+    ) - set(found)
+    if missing:
+        for team_id, parent_id in db.session.execute(
+            select(Team.id, Team.parent_id).where(Team.id.in_(missing))
+        ):
+            found[team_id] = parent_id or team_id
+    found[NO_TEAM] = NO_TEAM
+    return found
+
+
+def _wave_teams(wave: Wave) -> set[int]:
+    members = select(WaveMember.team_id).where(WaveMember.wave_id == wave.id)
+    answers = select(Response.team_id).where(Response.wave_id == wave.id)
+    return {t for t in db.session.scalars(members.union(answers)) if t is not None}
 
 
 def upsert(model, keys: tuple[str, ...], row: dict, *, add: tuple[str, ...] = (),
@@ -57,6 +103,7 @@ def record_response(response: Response) -> None:
     common = {
         "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
         "wave_id": wave.id, "team_key": key, "team_id": response.team_id,
+        "clinic_key": clinic_keys(wave, {response.team_id})[key],
         "opens_on": wave.opens_on, "updated_at": now,
     }
     for score in response.scores:
@@ -80,14 +127,17 @@ def record_response(response: Response) -> None:
 def refresh_invited(wave: Wave) -> None:
     """Set `invited` of every team of `wave` from its frozen audience (idempotent)."""
     now = utcnow()
-    for team_id, count in db.session.execute(
+    counts = db.session.execute(
         select(WaveMember.team_id, func.count()).where(WaveMember.wave_id == wave.id)
         .group_by(WaveMember.team_id)
-    ):
+    ).all()
+    clinics = clinic_keys(wave, {team_id for team_id, _ in counts})
+    for team_id, count in counts:
         upsert(ParticipationRollup, ("wave_id", "team_key"), {
             "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
             "wave_id": wave.id, "team_key": team_key(team_id), "team_id": team_id,
-            "opens_on": wave.opens_on, "invited": count, "responded": 0, "updated_at": now,
+            "clinic_key": clinics[team_key(team_id)], "opens_on": wave.opens_on,
+            "invited": count, "responded": 0, "updated_at": now,
         }, replace=("invited",))
 
 
@@ -97,6 +147,7 @@ def rebuild_wave(wave: Wave) -> None:
     Idempotent (delete, then insert): running it twice gives the same rows as once, and the
     same numbers the incremental updates produce. Flushes only.
     """
+    clinics = clinic_keys(wave)  # before the delete: the stored clinics are one of its sources
     db.session.execute(delete(ScaleRollup).where(ScaleRollup.wave_id == wave.id))
     db.session.execute(
         delete(ParticipationRollup).where(ParticipationRollup.wave_id == wave.id)
@@ -120,6 +171,7 @@ def rebuild_wave(wave: Wave) -> None:
     ).all()
     scale_rows = [
         {**common, "team_key": team_key(team_id), "team_id": team_id,
+         "clinic_key": clinics[team_key(team_id)],
          "instrument_key": campaign.instrument_version.key, "scale_key": scale_key,
          "n": n, "total": float(total), "total_sq": float(total_sq), "n_high": int(n_high)}
         for team_id, scale_key, n, total, total_sq, n_high in rows
@@ -139,7 +191,7 @@ def rebuild_wave(wave: Wave) -> None:
         counts.setdefault(team_id, [0, 0])[1] = responded
     participation_rows = [
         {**common, "team_key": team_key(team_id), "team_id": team_id,
-         "invited": invited, "responded": responded}
+         "clinic_key": clinics[team_key(team_id)], "invited": invited, "responded": responded}
         for team_id, (invited, responded) in counts.items()
     ]
     if participation_rows:

@@ -55,8 +55,9 @@ def _results(focus_team: Team | None = None) -> dashboard.Results:
     choices = dashboard.choices_for(g.org, scope)
     parsed = parse_filters(request.args, choices)
     if focus_team is not None:
-        # The team, its own teams and its clinic (the organisation total comes anyway), so
-        # that the lines compare it with what it belongs to.
+        # The team, its own teams and its clinic (within a leader's scope; owners and
+        # consultants get the organisation total too, leaders never), so that the lines
+        # compare it with what it belongs to.
         related = list(focus_team.children) + (
             [focus_team.parent] if focus_team.parent is not None else []
         )

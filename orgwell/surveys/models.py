@@ -18,8 +18,10 @@ Wave          one sending of a campaign, opened on `opens_on` (a date), open unt
               `unshuffled`: anonymous answers stored since the wave's responses were last
               reshuffled (surveys/anonymity.py); the survey job reshuffles while it is > 0.
               `organisation_id` is copied from the campaign for access checks and metrics.
-WaveMember    the audience frozen when the wave opened: membership, team and patient-facing
-              flag at that moment. Later team moves do not rewrite it. `membership_id` is set
+WaveMember    the audience frozen when the wave opened: membership, team, the team's clinic
+              (`clinic_id`: its parent, or the team itself when it is a clinic) and
+              patient-facing flag at that moment. Later team moves do not rewrite it, so an
+              old wave's clinic totals stay as they were. `membership_id` is set
               to NULL when the person is erased.
 Invitation    one per person per wave (UNIQUE wave_id + membership_id, and one per
               WaveMember). The link token is derived, never stored: HMAC-SHA256(SECRET_KEY,
@@ -196,11 +198,13 @@ class WaveMember(db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    # NULL for waves frozen before clinics were recorded (metrics then fall back, see rollups).
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     patient_facing: Mapped[bool] = mapped_column(default=True)
 
     wave: Mapped[Wave] = relationship()
     membership: Mapped[Membership | None] = relationship()  # noqa: F821
-    team: Mapped[Team | None] = relationship()  # noqa: F821
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])  # noqa: F821
 
 
 class Invitation(db.Model):

@@ -4,9 +4,11 @@ Owners and leaders run campaigns (LEADER); consultants may look (LEADER_OR_CONSU
 leader sees and runs only campaigns of the teams they lead (see surveys/campaigns.py); the
 access hook resolves `<campaign_id>` with that rule, so any other campaign is a 404.
 
-Per wave the pages show the whole wave's invited and responded counts and the response rate,
-each only when it is at least k (`campaigns.wave_totals`). Never who answered, and no
-per-team counts: those are the metrics pages' job, with k.
+Per wave the pages show the whole wave's invited and responded counts and the response rate
+(`campaigns.wave_totals`): for a closed wave the organisation total of the results pages,
+with their confidentiality decision and reason (`orgwell.metrics.queries.wave_totals`); for an
+open wave a live total once k have answered. Never who answered, and no per-team counts:
+those are the metrics pages' job, with k.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from flask_login import current_user
 from orgwell.access import LEADER, LEADER_OR_CONSULTANT, allow, resolves
 from orgwell.database import utcnow
 from orgwell.extensions import db
+from orgwell.metrics import queries as metrics_queries
 from orgwell.orgs.services import FieldError, team_choices
 from orgwell.surveys import campaigns as service
 from orgwell.surveys import checklist  # noqa: F401 - adds the "Survey scheduled" step
@@ -84,11 +87,13 @@ def create(slug):
 def detail(slug, campaign_id):
     campaign = g.campaign
     waves = service.campaign_waves(campaign)
+    closed = metrics_queries.wave_totals(g.org, waves)
     return render_template(
         "surveys/detail.html",
         campaign=campaign,
         waves=waves,
-        totals={w.id: service.wave_totals(w, campaign.threshold_k) for w in waves},
+        totals={w.id: service.wave_totals(w, campaign.threshold_k, closed.get(w.id))
+                for w in waves},
         next_date=service.next_wave_date(campaign, utcnow().date()),
         closes_label=closes_label,
         may_edit=g.acting_as in ("owner", "leader"),

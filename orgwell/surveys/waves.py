@@ -8,7 +8,9 @@ a savepoint and gets None back, whatever the timing.
 Who is invited: every ACTIVE membership of the audience that is NOT ON LEAVE when the wave
 opens (people on leave are not asked about a job they are away from; they are in the next
 wave after they return). Each is recorded with the team they were in at that moment (the
-most specific one: a team rather than its clinic) and their patient-facing flag.
+most specific one: a team rather than its clinic), that team's clinic at that moment, and
+their patient-facing flag. Metrics group the wave's results by these frozen keys, so a team
+that moves to another clinic later leaves the old waves' clinic totals as they were.
 """
 from __future__ import annotations
 
@@ -147,13 +149,16 @@ def _most_specific(team_ids: list[int], parents: dict[int, int | None]) -> int |
 
 
 def freeze_audience(wave: Wave, members: list[tuple[int, int | None, bool]]) -> int:
-    """Insert the wave's members and one unsent invitation each; returns how many."""
+    """Insert the wave's members (with their team's clinic as it is now) and one unsent
+    invitation each; returns how many."""
     if not members:
         return 0
+    clinics = clinics_of({t for _, t, _ in members if t is not None})
     rows = db.session.execute(
         insert(WaveMember).returning(WaveMember.id, WaveMember.membership_id),
         [
-            {"wave_id": wave.id, "membership_id": m, "team_id": t, "patient_facing": p}
+            {"wave_id": wave.id, "membership_id": m, "team_id": t,
+             "clinic_id": clinics.get(t), "patient_facing": p}
             for m, t, p in members
         ],
     ).all()
@@ -170,6 +175,18 @@ def freeze_audience(wave: Wave, members: list[tuple[int, int | None, bool]]) -> 
         ],
     )
     return len(rows)
+
+
+def clinics_of(team_ids: set[int]) -> dict[int, int]:
+    """{team id: its clinic now} -- the team's parent, or the team itself when it is a clinic."""
+    if not team_ids:
+        return {}
+    return {
+        team_id: parent_id or team_id
+        for team_id, parent_id in db.session.execute(
+            select(Team.id, Team.parent_id).where(Team.id.in_(team_ids))
+        )
+    }
 
 
 def close_due_waves(now: datetime | None = None) -> list[int]:

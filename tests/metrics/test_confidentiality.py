@@ -162,3 +162,89 @@ def test_any_narrower_view_of_a_decision_is_still_safe(clinics, extra, k, data):
         subset = data.draw(st.sets(st.sampled_from(sorted(decision.shown))))
     cells = [("w", n.key, {"n": n.measures[0]}) for n in nodes if n.key in subset]
     assert_nothing_derivable(cells, parents(nodes), k)
+
+
+# --- one decision over several measures (respondents, invited, each scale's n) ---------------
+
+
+def test_a_scale_answered_by_fewer_than_k_hides_the_whole_group():
+    # team 0.1: 6 responded, but only 3 have a score on the second scale
+    nodes = [Node("org", None, (18, 20, 18, 15)), Node("clinic:0", "org", (18, 20, 18, 15)),
+             Node("team:0.0", "clinic:0", (12, 13, 12, 12)),
+             Node("team:0.1", "clinic:0", (6, 7, 6, 3))]
+    decision = decide(nodes, K)
+    assert not decision.is_shown("team:0.1")
+    assert decision.reason("team:0.1") == small_reason(K)
+    # the clinic minus team 0.0 is team 0.1 on every measure: it must not show beside it
+    assert not decision.is_shown("team:0.0") or not decision.is_shown("clinic:0")
+    assert_every_measure_safe(nodes, decision, ("responded", "invited", "n", "n2"))
+
+
+def test_a_measure_of_zero_does_not_hide_a_group():
+    # nobody in team 0.1 works with patients: the client scale is 0 there, which shows no answer
+    nodes = [Node("org", None, (12, 12, 6)), Node("clinic:0", "org", (12, 12, 6)),
+             Node("team:0.0", "clinic:0", (6, 6, 6)), Node("team:0.1", "clinic:0", (6, 6, 0))]
+    assert decide(nodes, K).shown == {"org", "clinic:0", "team:0.0", "team:0.1"}
+
+
+def test_the_respondent_count_can_be_given_apart_from_the_measures():
+    # two programs: 3 and 6 people of the team; the team counts at least max(3, 6) people,
+    # but 3 of one program would still be singled out
+    assert not Node("team:1", None, (3, 6), respondents=6).passes(K)
+    assert Node("team:1", None, (0, 6), respondents=6).passes(K)
+    assert not Node("team:1", None, (0, 6), respondents=4).passes(K)
+    # the smallest sibling is chosen by the respondent count
+    nodes = [Node("org", None, (17, 17), respondents=17),
+             Node("team:a", "org", (6, 6), respondents=9),
+             Node("team:b", "org", (4, 4), respondents=4),
+             Node("team:c", "org", (7, 7), respondents=7)]
+    decision = decide(nodes, K, too_few="fewer than 5 people")
+    assert decision.reason("team:b") == "fewer than 5 people"
+    assert not decision.is_shown("team:c") and decision.is_shown("team:a")
+
+
+def test_every_group_of_a_family_has_the_same_measures():
+    with pytest.raises(ValueError):
+        decide([Node("org", None, (6, 6)), Node("clinic:0", "org", (6,))], K)
+
+
+def assert_every_measure_safe(nodes, decision, names):
+    cells = [("w", n.key, dict(zip(names, (m if m else None for m in n.measures), strict=True)))
+             for n in nodes if decision.is_shown(n.key)]
+    assert_nothing_derivable(cells, parents(nodes), K)
+
+
+scored_clinic = st.tuples(
+    st.integers(0, 3),
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(0, 3)),
+             min_size=0, max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(clinics=st.lists(scored_clinic, min_size=1, max_size=4), extra=st.integers(0, 3),
+       k=st.integers(3, 7))
+def test_no_measure_of_a_joint_decision_lets_a_small_group_be_derived(clinics, extra, k):
+    """Respondents, invited and two scales' n (each at most the respondents), decided once:
+    nothing under k can be worked out from any of them, nor from any pair of surfaces."""
+    nodes, org = [], [extra, extra + 2, extra, 0]
+    for c, (direct, teams) in enumerate(clinics):
+        clinic = [direct, direct, direct, 0]
+        for t, (responded, missing_work, missing_client) in enumerate(teams):
+            values = [responded, responded + 1, max(responded - missing_work, 0),
+                      max(responded - missing_client, 0)]
+            nodes.append(Node(f"team:{c}.{t}", f"clinic:{c}", tuple(values)))
+            clinic = [a + b for a, b in zip(clinic, values, strict=True)]
+        nodes.append(Node(f"clinic:{c}", "org", tuple(clinic)))
+        org = [a + b for a, b in zip(org, clinic, strict=True)]
+    nodes.append(Node("org", None, tuple(org)))
+    decision = decide(nodes, k)
+    cells = []
+    for node in nodes:
+        if decision.is_shown(node.key):
+            assert node.count >= k and all(m == 0 or m >= k for m in node.measures)
+            cells.append(("w", node.key, {
+                "responded": node.measures[0], "invited": node.measures[1]}))
+            for scale, n in (("work", node.measures[2]), ("client", node.measures[3])):
+                cells.append((scale, node.key, {"n": n or None}))
+    assert_nothing_derivable(cells, parents(nodes), k)

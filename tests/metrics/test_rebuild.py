@@ -1,18 +1,26 @@
 """`orgwell metrics rebuild [SLUG]` and the program week rollups."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import select
 
 from orgwell.extensions import db
-from orgwell.metrics import queries
+from orgwell.metrics import figures, queries
+from orgwell.metrics.confidentiality import REASON_DIFFERENCING
 from orgwell.metrics.models import ParticipationRollup, ProgramWeekRollup, ScaleRollup
 from orgwell.metrics.rebuild import rebuild_program_weeks, week_start
+from orgwell.orgs.services import update_team
 from orgwell.programs import enrollment, library
 from orgwell.programs.models import Assignment
+from tests import factories
 from tests.metrics.conftest import answer_wave, close_wave, open_survey_wave
+from tests.metrics.results_fixtures import login
 from tests.metrics.test_rollups import snapshot
 
 
@@ -41,6 +49,10 @@ def test_an_unknown_slug_is_refused(cli, db):
 def test_program_weeks_count_released_completed_and_overdue(world, time_machine):
     monday = date(2026, 3, 2)
     time_machine.move_to(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False)
+    # North PT 6 people, South PT 5: every group reaches the completion threshold of 5.
+    for team, more in ((world["team_a"], 5), (world["team_b"], 4)):
+        for _ in range(more):
+            factories.MembershipFactory(organisation=world["org_x"], teams=[team])
     program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
     db.session.commit()
     enrollment.enroll(program, start_on=monday, team_ids=[world["team_a"].id, world["team_b"].id])
@@ -72,23 +84,58 @@ def test_program_weeks_count_released_completed_and_overdue(world, time_machine)
         released = [a for a in assignments if a.release_on <= as_of]
         completed = [a for a in released if a.completed_at and a.completed_at.date() <= as_of]
         overdue = [a for a in released if a not in completed and a.due_on and a.due_on < as_of]
-        return len(released), len(completed), len(overdue)
+        return (len(released), len(completed), len(overdue),
+                len({a.membership_id for a in released}))
 
     for week in weeks:
         got = [r for r in rows if r.week_start == week]
         assert (sum(r.released for r in got), sum(r.completed for r in got),
-                sum(r.overdue for r in got)) == expected(week)
+                sum(r.overdue for r in got), sum(r.people for r in got)) == expected(week)
+    assert {r.team_id: r.people for r in rows if r.week_start == monday} == {
+        world["team_a"].id: 6, world["team_b"].id: 5}
     cells = queries.completion_series(world["org_x"], team_scope=None)
+    assert not any(c.suppressed for c in cells)
     org_cells = [c for c in cells if c.group.kind == "organisation"]
     assert [c.week_start for c in org_cells] == sorted(weeks)
     assert org_cells[0].completed == 1 and org_cells[0].rate == 1 / org_cells[0].released
     leader_scope = {world["clinic_a"].id, world["team_a"].id}
     leader_cells = queries.completion_series(world["org_x"], team_scope=leader_scope)
-    assert {c.group.team_id for c in leader_cells} <= leader_scope | {None}
+    assert leader_cells and {c.group.team_id for c in leader_cells} <= leader_scope
     starts = queries.enrollment_starts(world["org_x"], team_scope=None)
     assert starts == [(monday, program.name, sorted([world["team_a"].id, world["team_b"].id]))]
     assert queries.enrollment_starts(world["org_x"], team_scope=leader_scope) == [
         (monday, program.name, [world["team_a"].id])]
+
+
+def test_completion_of_fewer_than_five_people_is_hidden_with_the_reason(world, time_machine):
+    """North PT has 6 people enrolled, South PT 2 (staff_b and one more): South PT is hidden,
+    and so is the organisation, which would give South PT away as organisation - North."""
+    monday = date(2026, 3, 2)
+    time_machine.move_to(datetime(2026, 3, 9, 9, tzinfo=UTC), tick=False)
+    for team, more in ((world["team_a"], 5), (world["team_b"], 1)):
+        for _ in range(more):
+            factories.MembershipFactory(organisation=world["org_x"], teams=[team])
+    program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+    db.session.commit()
+    enrollment.enroll(program, start_on=monday, team_ids=[world["team_a"].id, world["team_b"].id],
+                      notify=False, day=monday)
+    db.session.commit()
+    rebuild_program_weeks(world["org_x"], monday + timedelta(days=7))
+    db.session.commit()
+    cells = queries.completion_series(world["org_x"], team_scope=None)
+    by_key = {}
+    for c in cells:
+        by_key.setdefault(c.group.key, []).append(c)
+    south = by_key[f"clinic:{world['team_b'].id}"]
+    assert all(c.suppressed and c.reason == "fewer than 5 people" for c in south)
+    assert all((c.released, c.completed, c.overdue, c.rate) == (None,) * 4 for c in south)
+    assert all(c.suppressed and c.reason == REASON_DIFFERENCING for c in by_key["org"])
+    north = by_key[f"team:{world['team_a'].id}"]
+    assert north and not any(c.suppressed for c in north)
+    assert all(c.released > 0 for c in north)
+    # The participation figure says why instead of leaving the weeks out.
+    text = json.dumps(figures.participation([], cells).to_plotly_json(), cls=PlotlyJSONEncoder)
+    assert "fewer than 5 people" in text
 
 
 def test_erasing_a_person_leaves_rollups_unchanged_and_deleting_the_org_removes_them(build_org):
@@ -120,3 +167,53 @@ def test_erasing_a_person_leaves_rollups_unchanged_and_deleting_the_org_removes_
     db.session.commit()
     assert snapshot(org_id) == ({}, {})
     assert snapshot(other_id) == other_before
+
+
+def test_program_weeks_keep_the_clinic_their_team_had(world, time_machine):
+    """North PT moves from North clinic to South PT's clinic: the weeks already rolled up stay
+    in North clinic (a rebuild keeps them there), the weeks after the move count in the new."""
+    monday = date(2026, 3, 2)
+    time_machine.move_to(datetime(2026, 3, 9, 9, tzinfo=UTC), tick=False)
+    for _ in range(5):
+        factories.MembershipFactory(organisation=world["org_x"], teams=[world["team_a"]])
+    program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+    db.session.commit()
+    enrollment.enroll(program, start_on=monday, team_ids=[world["team_a"].id], notify=False,
+                      day=monday)
+    db.session.commit()
+    rebuild_program_weeks(world["org_x"], monday + timedelta(days=7))
+    db.session.commit()
+
+    def clinics():
+        return {(c.week_start, c.group.key) for c in queries.completion_series(
+            world["org_x"], team_scope=None) if c.group.kind == "clinic"}
+
+    before = clinics()
+    north, south = f"clinic:{world['clinic_a'].id}", f"clinic:{world['team_b'].id}"
+    assert before == {(monday, north), (monday + timedelta(days=7), north)}
+    update_team(world["team_a"], world["team_a"].name, world["team_b"].id)
+    db.session.commit()
+    rebuild_program_weeks(world["org_x"], monday + timedelta(days=14))
+    db.session.commit()
+    assert clinics() == before | {(monday + timedelta(days=14), south)}
+
+
+def test_a_results_page_says_why_completion_is_hidden(world, client, time_machine):
+    monday = date(2026, 3, 2)
+    time_machine.move_to(datetime(2026, 3, 9, 9, tzinfo=UTC), tick=False)
+    program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+    db.session.commit()
+    enrollment.enroll(program, start_on=monday, team_ids=[world["team_b"].id], notify=False,
+                      day=monday)
+    db.session.commit()
+    rebuild_program_weeks(world["org_x"], monday + timedelta(days=7))
+    db.session.commit()
+    login(client, world["owner_x"])
+    page = client.get("/o/riverside/results/").get_data(as_text=True)
+    card = page.split('data-stat="completion-rate"')[1].split("</div></div>")[0]
+    assert "Hidden to protect confidentiality (fewer than 5 people)" in card
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/o/riverside/results/results.csv").get_data(as_text=True))))
+    weeks = [r for r in rows if r["table"].startswith("Program")]
+    assert weeks and all(r["suppressed"] == "yes" and r["reason"] == "fewer than 5 people"
+                         and r["released"] == "" for r in weeks)

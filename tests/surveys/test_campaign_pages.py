@@ -8,8 +8,11 @@ from sqlalchemy import func, select
 
 from orgwell.database import utcnow
 from orgwell.extensions import db
-from orgwell.surveys import waves
+from orgwell.metrics import queries as metrics_queries
+from orgwell.surveys import events, waves
 from orgwell.surveys.models import Campaign, Invitation, Wave
+from tests.metrics.conftest import close_wave
+from tests.surveys.conftest import store_response
 
 
 @pytest.fixture(autouse=True)
@@ -184,7 +187,7 @@ def test_the_wave_table_shows_totals_never_who_answered(
     page = client.get(f"/o/riverside/surveys/{open_wave.campaign_id}").text
     # One answer among twelve: the count (and the rate) would say too much.
     assert '<td class="text-end">12</td>' in page and '<td class="text-end">1</td>' not in page
-    assert "fewer than 5 answered" in page and "%" not in _wave_row(page)
+    assert "fewer than 5 so far" in page and "%" not in _wave_row(page)
     for persona in ("staff_a", "staff_b", "leader_a"):
         assert world[persona].name not in page and world[persona].email not in page
     open_wave.responded_count = 6
@@ -202,6 +205,63 @@ def test_the_wave_table_hides_an_audience_below_k(client, world, login_as, campa
     row = _wave_row(client.get(f"/o/riverside/surveys/{campaign.id}").text)
     assert "fewer than 5</span>" in row and '<td class="text-end">4</td>' not in row
     assert '<td class="text-end">—</td>' in row
+
+
+def _close_with_answers(wave, answers: dict) -> None:
+    """Store answers per team (None: people without a team), then close the wave the way the
+    close job does (the metrics hooks rebuild its rollups)."""
+    instrument = db.session.get(Campaign, wave.campaign_id).instrument_version.instrument
+    for team, count in answers.items():
+        for _ in range(count):
+            response = store_response(wave, getattr(team, "id", None),
+                                      {item.key: 50 for item in instrument.items})
+            db.session.flush()
+            events.response_stored(response)
+    wave.responded_count = sum(answers.values())
+    db.session.commit()
+    close_wave(wave)
+
+
+def _org_cell(world, wave):
+    return metrics_queries.wave_totals(world["org_x"], [wave])[wave.id]
+
+
+def test_a_closed_wave_shows_the_results_organisation_total(
+    client, world, login_as, open_wave
+):
+    # 5 of team_a and 3 of team_b (hidden on the results) answered: the organisation total of
+    # the results pages is what the wave table shows, nothing per team.
+    _close_with_answers(open_wave, {world["team_a"]: 5, world["team_b"]: 3})
+    cell = _org_cell(world, open_wave)
+    assert not cell.suppressed and (cell.invited, cell.responded) == (12, 8)
+    login_as("owner_x")
+    row = _wave_row(client.get(f"/o/riverside/surveys/{open_wave.campaign_id}").text)
+    assert '<td class="text-end">12</td>' in row and '<td class="text-end">8</td>' in row
+    assert "67%" in row and '<td class="text-end">3</td>' not in row
+
+
+def test_a_closed_wave_hidden_on_the_results_is_hidden_here_with_the_same_reason(
+    client, world, login_as, campaign
+):
+    # leader_a is on leave, so North clinic is just its team: 5 of North PT and 2 of South PT
+    # answer (7 of 11). The results show North clinic and North PT; beside them the
+    # organisation total would give South PT's 2 away (7 - 5), so the results hide it -- and
+    # so does the wave table, though 7 answers are more than k.
+    world["leader_a"].memberships[0].on_leave = True
+    db.session.commit()
+    wave = waves.open_wave(campaign, utcnow().date(), source="manual")
+    db.session.commit()
+    _close_with_answers(wave, {world["team_a"]: 5, world["team_b"]: 2})
+    cell = _org_cell(world, wave)
+    _, cells = metrics_queries.participation_series(
+        world["org_x"], metrics_queries.Filters("cbi-work"), team_scope=None)
+    assert [c for c in cells if c.group.key == "org"] == [cell]
+    assert cell.suppressed and cell.reason.startswith("hidden so that")
+    login_as("owner_x")
+    row = _wave_row(client.get(f"/o/riverside/surveys/{campaign.id}").text)
+    assert "hidden so that a smaller group cannot be worked out" in row
+    assert '<td class="text-end">7</td>' not in row and '<td class="text-end">11</td>' not in row
+    assert "%" not in row
 
 
 def _wave_row(page: str) -> str:

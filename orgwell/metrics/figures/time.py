@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from orgwell.metrics.figures.common import (
     GRID_COLOUR,
+    HIDDEN_COLOUR,
     PALETTE,
     _add_cutoff,
     _add_empty_note,
@@ -18,6 +19,7 @@ from orgwell.metrics.figures.common import (
     _by_group,
     _colours_by_group,
     _completion_hover,
+    _day,
     _figure,
     _fix_date_range,
     _mean_hover,
@@ -68,7 +70,7 @@ def exhaustion_over_time(
             x=dates, y=[None if c.suppressed else c.mean for c in series],
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
             line={"color": colour, "width": 2.5}, marker={"size": 8, "color": colour},
-            hovertext=[_mean_hover(group, c) for c in series], hoverinfo="text",
+            hovertext=[_named(_mean_hover(group, c), c) for c in series], hoverinfo="text",
             connectgaps=False,
         ))
     _add_hidden_points(fig, cells, y=2)
@@ -111,7 +113,8 @@ def share_high_over_time(
             y=[None if c.suppressed else c.pct_high for c in series],
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
             line={"color": colour, "width": 2.5}, marker={"size": 8, "color": colour},
-            hovertext=[_share_hover(group, c, line) for c in series], hoverinfo="text",
+            hovertext=[_named(_share_hover(group, c, line), c) for c in series],
+            hoverinfo="text",
             connectgaps=False,
         ))
     _add_hidden_points(fig, cells, y=2)
@@ -132,7 +135,8 @@ def participation(
     """Figure 3: survey response rate per wave (top) and module completion rate per week (bottom).
 
     Both panels in percent per group, a group keeping its colour in both; hidden participation
-    cells show as grey points with the reason on hover. `program_names` (program id -> name)
+    cells and hidden completion weeks (too few people) show as grey points with the reason on
+    hover. `program_names` (program id -> name)
     labels completion lines when more than one program is shown. Without completion cells the
     figure is the response panel alone, with a note that no program modules were released (an
     empty date axis would otherwise run from 1970 and squeeze the survey points).
@@ -165,7 +169,8 @@ def participation(
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
             line={"color": colours[group.key], "width": 2.5},
             marker={"size": 8, "color": colours[group.key]},
-            hovertext=[_participation_hover(group, c) for c in series], hoverinfo="text",
+            hovertext=[_named(_participation_hover(group, c), c) for c in series],
+            hoverinfo="text",
             connectgaps=False,
         ), row=1, col=1)
         seen.add(group.key)
@@ -183,15 +188,18 @@ def participation(
             if len(programs) > 1:
                 label += " · " + _text(names.get(program_id, f"program {program_id}"))
             fig.add_trace(go.Scatter(
-                x=[c.week_start for c in weeks], y=[c.rate for c in weeks],
+                x=[c.week_start for c in weeks],
+                y=[None if _hidden(c) else c.rate for c in weeks],
                 mode="lines+markers", name=label, legendgroup=group.key,
                 showlegend=group.key not in seen or len(programs) > 1,
                 line={"color": colours[group.key], "width": 2,
                       "dash": ("solid", "dot", "dash", "dashdot")[programs.index(program_id) % 4]},
                 marker={"size": 6, "color": colours[group.key]},
-                hovertext=[_completion_hover(group, c, label) for c in weeks], hoverinfo="text",
+                hovertext=[_week_hover(group, c, label) for c in weeks], hoverinfo="text",
+                connectgaps=False,
             ), row=2, col=1)
             seen.add(group.key)
+    _add_hidden_weeks(fig, completion_cells)
     if not participation_cells:
         _add_empty_note(fig, "No survey waves yet.", xref="x domain", yref="y domain")
     if not completion_cells:
@@ -201,3 +209,36 @@ def participation(
             font={"size": 12, "color": "#555555"},
         )
     return fig
+
+
+def _named(text: str, cell: Any) -> str:
+    """Hover text naming the cell's wave by its label when it has one (two waves of one day
+    differ by their campaign: queries' `wave_label`), else by its date."""
+    label = getattr(cell, "wave_label", "")
+    return text.replace(_day(cell.wave_date), _text(label), 1) if label else text
+
+
+def _hidden(cell: Any) -> bool:
+    return bool(getattr(cell, "suppressed", False))
+
+
+def _week_hover(group, cell, label: str) -> str:
+    if _hidden(cell):
+        return (f"{label}<br>Week of {_day(cell.week_start)}: hidden "
+                f"({_text(cell.reason or 'too few people')})")
+    return _completion_hover(group, cell, label)
+
+
+def _add_hidden_weeks(fig: go.Figure, cells: Sequence[Any]) -> None:
+    """Hidden completion weeks as grey points with the reason, like hidden survey cells."""
+    hidden = [c for c in cells if _hidden(c)]
+    if not hidden:
+        return
+    fig.add_trace(go.Scatter(
+        x=[c.week_start for c in hidden], y=[0.02] * len(hidden), mode="markers",
+        name="Hidden (too few people)",
+        marker={"symbol": "x-thin-open", "size": 11, "color": HIDDEN_COLOUR,
+                "line": {"width": 2, "color": HIDDEN_COLOUR}},
+        hovertext=[_week_hover(c.group, c, _text(c.group.label)) for c in hidden],
+        hoverinfo="text",
+    ), row=2, col=1)
