@@ -34,28 +34,45 @@ DEMO_ACCOUNTS = [
 ]
 _NAMES = {email: name for email, name, _ in DEMO_ACCOUNTS}
 
-# Riverside: clinic -> (job titles at the clinic's front, {team: job titles}).
+# Riverside: clinic -> (job titles attached to the clinic itself, {team: job titles}).
+# Shaped so that the results show something real with k = 5: every team but one has enough
+# people (eight who see patients, who alone answer the client-related scale) to pass k in
+# nearly every monthly wave; front desks work inside the teams they serve, so that no clinic
+# keeps a block of two or three people of its own (the clinic minus its teams would reveal
+# them, and the confidentiality rules would hide a team or the clinic in every wave). The one
+# small team, Downtown Hand Therapy (four people), is always under k; Downtown's own staff
+# (front desk, floating clinicians, and the owner, added in `riverside`) keep the clinic minus
+# its shown team at k or more, so hiding the small team costs nothing else. The leader and
+# Sam are added to North Outpatient in `riverside` (10 people there in all).
 RIVERSIDE = {
     "Riverside North": (
-        ["Front desk", "Front desk"],
-        {"North Outpatient": ["PT", "PT", "PT", "PT", "PTA", "PTA", "Aide"],
-         "North Sports Rehab": ["PT", "PT", "PTA", "Aide"]},
+        [],
+        {"North Outpatient": ["Front desk", "PT", "PT", "PT", "PT", "PTA", "PTA", "Aide"],
+         "North Sports Rehab": ["Front desk", "PT", "PT", "PT", "PTA", "PTA", "PTA", "Aide",
+                                "Aide"]},
     ),
     "Riverside South": (
-        ["Manager", "Front desk", "Front desk"],
-        {"South Outpatient": ["PT", "PT", "PT", "PT", "PTA", "PTA", "PTA", "Aide"],
-         "South Pediatrics": ["PT", "PT", "OT", "OT", "SLP"]},
+        [],
+        {"South Outpatient": ["Manager", "Front desk", "PT", "PT", "PT", "PT", "PTA", "PTA",
+                              "PTA", "Aide"],
+         "South Pediatrics": ["Front desk", "PT", "PT", "OT", "OT", "OT", "SLP", "SLP", "PTA"]},
     ),
     "Riverside East": (
-        ["Manager", "Front desk"],
-        {"East Outpatient": ["PT", "PT", "PT", "PT", "PTA", "PTA", "PTA", "OT", "Aide", "Aide"]},
+        [],
+        {"East Outpatient": ["Manager", "Front desk", "PT", "PT", "PT", "PT", "PTA", "PTA",
+                             "PTA", "OT", "Aide", "Aide"]},
     ),
     "Riverside Downtown": (
-        ["Manager", "Front desk", "Front desk"],
-        {"Downtown Outpatient": ["PT", "PT", "PT", "PT", "PTA", "PTA", "Aide"],
+        ["Front desk", "Front desk", "PT", "PTA", "Aide"],
+        {"Downtown Outpatient": ["PT", "PT", "PT", "PT", "PTA", "PTA", "PTA", "Aide"],
          "Downtown Hand Therapy": ["OT", "OT", "OT", "COTA"]},
     ),
 }
+# People on leave, and one who left: the states a real practice has, taken where they leave
+# enough people who answer (the largest team; a manager, who has no client-related score).
+# (team, job title): the first such person.
+ON_LEAVE = [("East Outpatient", "PT"), ("South Outpatient", "Manager")]
+LEFT = ("East Outpatient", "PTA")
 HARBOR = {"Harbor Rehab Main": (["Front desk"], {"Harbor Outpatient": [
     "PT", "PT", "PTA", "PTA", "Aide", "OT"]})}
 
@@ -73,7 +90,9 @@ STAFF_NAMES = [
     "Uma Uddin", "Victor Vargas", "Whitney Walsh", "Xavier Young", "Yara Zhang", "Zach Bauer",
     "Amara Carver", "Brooke Dawson", "Colin Evans", "Destiny Foster", "Emil Greene",
     "Gloria Hughes", "Hector Ingram", "Imani Jordan", "Jared Keller", "Kira Lambert",
-    "Luca Mercer", "Maya Novak", "Noah Ortiz",
+    "Luca Mercer", "Maya Novak", "Noah Ortiz", "Ada Okonkwo", "Bruno Silva", "Chloe Pham",
+    "Dev Raman", "Esther Kim", "Felix Horvath", "Greta Lindgren", "Hamza Siddiqui",
+    "Ines Moreau", "Jamal Price", "Lena Vogel", "Marco Bianchi",
 ]
 NOT_PATIENT_FACING = {"Front desk", "Manager", "Other"}
 
@@ -136,18 +155,22 @@ class Demo:
         org, created = self.organisation("Riverside Physical Therapy", "riverside", owner)
         if not created:
             return org
-        self.set_membership(org, owner, "Manager", date(2011, 3, 1))
         teams = self.places(org, RIVERSIDE)
+        # The owner works from Downtown, the practice's first clinic (someone on no team
+        # would be a block of one above the clinics, and hide a clinic in every wave).
+        self.set_membership(org, owner, "Manager", date(2011, 3, 1), teams["Riverside Downtown"])
         leader = self.user("leader@riverside.example")
-        self.member(org, leader, "Manager", [teams["Riverside North"]], role="leader",
+        # Dana leads the clinic and sits with its outpatient team, where her answers count
+        # (alone at the clinic level she would be a block of one, as above).
+        self.member(org, leader, "Manager",
+                    [teams["Riverside North"], teams["North Outpatient"]], role="leader",
                     started=date(2015, 9, 14))
         staff = self.user("staff@riverside.example")
         self.member(org, staff, "PT", [teams["North Outpatient"]], started=date(2021, 2, 1))
         members = self.staff(org, teams, RIVERSIDE)
-        # A couple of people on leave and one who left: the states a real practice has.
-        members[5].on_leave = True
-        members[23].on_leave = True
-        self.leave(members[40], date.today() - timedelta(days=45))
+        for place in ON_LEAVE:
+            members[place].on_leave = True
+        self.leave(members[LEFT], date.today() - timedelta(days=45))
         return org
 
     def harbor(self) -> Organisation:
@@ -197,19 +220,22 @@ class Demo:
                 teams[team_name] = create_team(org, team_name, clinic.id)
         return teams
 
-    def staff(self, org: Organisation, teams: dict[str, Team], layout: dict) -> list[Membership]:
-        """Generated staff for every clinic front desk and team in `layout`."""
+    def staff(self, org: Organisation, teams: dict[str, Team],
+              layout: dict) -> dict[tuple[str, str], Membership]:
+        """Generated staff for every clinic and team in `layout`; returns the first person of
+        each (team name, job title)."""
         domain = org.slug + ".example"
-        members = []
-        for clinic_name, (front, inner) in layout.items():
-            places = [(teams[clinic_name], title) for title in front]
-            places += [(teams[t], title) for t, titles in inner.items() for title in titles]
-            for team, title in places:
+        first_of: dict[tuple[str, str], Membership] = {}
+        for clinic_name, (own, inner) in layout.items():
+            places = [(clinic_name, title) for title in own]
+            places += [(t, title) for t, titles in inner.items() for title in titles]
+            for team_name, title in places:
                 first, last = self.names.pop()
                 email = f"{first}.{last}@{domain}".lower().replace("'", "")
                 person = self.user(email, name=f"{first} {last}")
-                members.append(self.member(org, person, title, [team]))
-        return members
+                member = self.member(org, person, title, [teams[team_name]])
+                first_of.setdefault((team_name, title), member)
+        return first_of
 
     # --- people ----------------------------------------------------------------------------
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from orgwell.access import leader_team_ids
 from orgwell.auth.models import User
 from orgwell.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from orgwell.metrics import queries
 from orgwell.models import (
     AuditEvent,
     ConsultantGrant,
@@ -43,14 +45,19 @@ def test_demo_loads_the_practices(demo, db):
     assert len(clinics) == 4
     assert all(1 <= len(c.children) <= 2 for c in clinics)
     members = db.session.scalars(select(Membership).filter_by(organisation_id=riverside.id)).all()
-    assert 55 <= len(members) <= 65
+    assert 60 <= len(members) <= 72
     assert sum(m.on_leave for m in members) == 3  # two, and one more from the programs demo
     assert [m.status for m in members].count("left") == 1
     assert all(not m.patient_facing for m in members if m.job_title == "Front desk")
     assert all(m.start_date for m in members)
     leader = next(m for m in members if m.user.email == "leader@riverside.example")
     assert leader.role == "leader"
-    assert [t.name for t in leader.current_teams] == ["Riverside North"]
+    # She leads the clinic and answers surveys with its outpatient team.
+    assert {t.name for t in leader.current_teams} == {"Riverside North", "North Outpatient"}
+    assert leader_team_ids(leader) == {
+        t.id for t in riverside.teams if "North" in t.name}
+    # Nobody stands outside the teams (a block of one would hide a clinic in every wave).
+    assert all(m.current_teams for m in members if m.status == "active")
 
     harbor = db.session.scalar(select(Organisation).filter_by(slug="harbor"))
     assert len([t for t in harbor.teams if t.is_clinic]) == 1
@@ -118,3 +125,32 @@ def test_the_programs_demo_has_completed_overdue_and_one_excused_module(demo, db
     assert all(a.practice_entries for a in practice_logs)
     assert all(a.completed_at.date() in {e.day for e in a.practice_entries}
                for a in practice_logs)
+
+
+def _cells(org, instrument: str, scale: str) -> list:
+    return queries.burnout_series(org, queries.Filters(instrument=instrument, scale=scale),
+                                  team_scope=None)[1]
+
+
+def test_the_demo_results_hide_one_small_team_and_nothing_else(demo, db):
+    """Every figure shows something real: one small team suppressed, and no clinic or other
+    team lost to it through the differencing rule, on every scale and in participation."""
+    riverside = db.session.scalar(select(Organisation).filter_by(slug="riverside"))
+    small = "Riverside Downtown › Downtown Hand Therapy"
+    for scale in ("personal", "work", "client"):
+        cells = _cells(riverside, "cbi", scale)
+        waves = {c.wave_id for c in cells}
+        assert len(waves) == 18
+        hidden = [c for c in cells if c.suppressed]
+        assert sum(c.group.label == small for c in hidden) >= len(waves) - 2, scale
+        others = [c for c in hidden if c.group.label != small]
+        # Differencing hides at most one more cell in a wave, and only in a wave or two.
+        per_wave = {w: sum(c.wave_id == w for c in others) for w in waves}
+        assert max(per_wave.values()) <= 1 and sum(per_wave.values()) <= 2, (scale, others)
+        assert len(hidden) / len(cells) <= 0.1, scale
+    _k, participation = queries.participation_series(
+        riverside, queries.Filters(instrument="cbi"), team_scope=None)
+    assert {c.group.label for c in participation if c.suppressed} == {small}
+    # The clinic whose scores improved after its program is shown in every wave.
+    north = [c for c in _cells(riverside, "cbi", "work") if c.group.label == "Riverside North"]
+    assert len(north) == 18 and not any(c.suppressed for c in north)

@@ -3,10 +3,12 @@
 Numbers come only from `orgwell.metrics.queries` (so they have passed confidentiality): a
 team hidden in a wave shows the reason, never a number. The baseline is the team's last
 closed wave on or before the action's day; follow-up waves are those opened after it
-(`actions.follow_up_waves`). Also small helpers the action pages share.
+(`actions.follow_up_waves`). `actions_in_view` applies the same rule to the cells a results
+view already holds, for the impact figure. Also small helpers the action pages share.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +46,56 @@ class WaveResult:
 class FollowUp:
     baseline: WaveResult | None
     waves: list[WaveResult]
+
+
+@dataclass(frozen=True)
+class ActionInView:
+    """An action as the impact figure marks it: its team's cells (as shown, hidden ones
+    without numbers) at the baseline wave and at each follow-up wave of the view."""
+
+    on: date
+    label: str  # "Action: <title>" (+ the program it enrolled the team in)
+    group_label: str  # the team or clinic, as the cells name it
+    baseline: queries.Cell | None
+    follow_ups: tuple[queries.Cell, ...]
+
+    @property
+    def latest(self) -> queries.Cell | None:
+        """The newest follow-up with a shown result."""
+        shown = [c for c in self.follow_ups if not c.suppressed and c.mean is not None]
+        return shown[-1] if shown else None
+
+    @property
+    def change(self) -> float | None:
+        """Mean at the latest shown follow-up minus the baseline mean, when both are shown."""
+        latest, base = self.latest, self.baseline
+        if latest is None or base is None or base.suppressed or base.mean is None:
+            return None
+        return latest.mean - base.mean
+
+
+def actions_in_view(cells: Sequence[queries.Cell],
+                    actions: Iterable[tuple[date, str, Sequence[int]]]) -> list[ActionInView]:
+    """The actions whose team has results in this view, oldest first, with the team's cells
+    at its baseline (its last wave opened on or before the action's day) and follow-up waves
+    (opened after it): the rule of `follow_up`, applied to the view's protected cells.
+
+    `actions`: (day, label, team ids) as `actions.actions_for` gives them. An action whose team
+    has no wave on either side in the view (a date filter, another instrument) is left out.
+    Pure: no database.
+    """
+    found = []
+    for on, label, team_ids in actions:
+        key = next((c.group.key for c in cells if c.group.team_id in set(team_ids)), None)
+        mine = sorted((c for c in cells if c.group.key == key),
+                      key=lambda c: (c.wave_date, c.wave_id))
+        before = [c for c in mine if c.wave_date <= on]
+        after = tuple(c for c in mine if c.wave_date > on)
+        if not before and not after:
+            continue
+        found.append(ActionInView(on, label, mine[0].group.label,
+                                  before[-1] if before else None, after))
+    return sorted(found, key=lambda a: (a.on, a.label))
 
 
 def team_results_url(org: Organisation, team: Team) -> str | None:

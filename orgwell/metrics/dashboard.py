@@ -38,6 +38,9 @@ class Panel:
     figure: go.Figure
     has_data: bool
     page_figure: go.Figure | None = None
+    # Slides that must fit one screen: (name, title, headline, figure) drawn instead of this
+    # panel in presentation mode and the report (None: the panel itself is the slide).
+    slides: tuple | None = None
 
     @property
     def json(self) -> str:
@@ -162,7 +165,7 @@ def build_results(
             figures.heatmap(cells, scale_name=scale_name, cutoff=cutoff),
             bool(headlines.shown(cells)),
         ),
-        _impact_panel(cells, starts, scale_name),
+        _impact_panel(cells, starts, scale_name, actions),
     ]
     response = _latest_rate(part_cells, focus)
     return Results(
@@ -174,20 +177,50 @@ def build_results(
     )
 
 
-def _impact_panel(cells, starts, scale_name: str) -> Panel:
+def _impact_panel(cells, starts, scale_name: str, actions) -> Panel:
+    """Figure 5, with the actions whose team is in view (`actions`: (day, label, team ids))
+    marked on a time axis beside what followed them, from the same protected cells."""
+    # Imported here: this function is the only user, and the module's imports are shared.
+    from orgwell.metrics.action_results import actions_in_view
+
     cells_by_group, enrolled, unit = stats.comparison_groups(cells, starts)
     names = {name for began, name, _ in starts}
     impact = stats.impact(cells_by_group, enrolled, scale_name=scale_name.lower(), unit=unit)
     program_name = next(iter(names)) if len(names) == 1 else None
-    has_data = impact.did.estimate is not None or bool(impact.teams)
+    followed = actions_in_view(cells, actions or [])
+    has_data = impact.did.estimate is not None or bool(impact.teams) or bool(followed)
     return Panel(
         "impact", "Did the programs help?", impact.sentence,
         figures.program_impact(impact, program_name=program_name, scale_name=scale_name,
-                               caption=True),
+                               caption=True, actions=followed),
         has_data,
         page_figure=figures.program_impact(impact, program_name=program_name,
-                                           scale_name=scale_name),
+                                           scale_name=scale_name, actions=followed),
+        slides=(
+            ("impact", "Did the programs help?", impact.sentence,
+             figures.program_impact(impact, program_name=program_name, scale_name=scale_name)),
+            ("actions", "What changed after the actions", _follow_up_sentence(followed),
+             figures.action_follow_up(followed, scale_name=scale_name)),
+        ) if followed else None,
     )
+
+
+def _follow_up_sentence(followed) -> str:
+    """One sentence per action: its team's mean before it and at the latest follow-up."""
+    parts = []
+    for action in followed:
+        latest, title = action.latest, action.label.removeprefix("Action: ")
+        if action.change is not None and action.baseline is not None and latest is not None:
+            parts.append(
+                f"After \u201c{title}\u201d ({action.on:%-d %b %Y}), "
+                f"{action.group_label.split(' › ')[-1]} went from {action.baseline.mean:.0f} to "
+                f"{latest.mean:.0f} ({latest.n} respondents)."
+            )
+        else:
+            parts.append(f"After \u201c{title}\u201d ({action.on:%-d %b %Y}), "
+                         f"{action.group_label.split(' › ')[-1]} has no shown result to "
+                         "compare yet.")
+    return " ".join(parts)
 
 
 def _line_cells(cells, team_ids) -> list:
@@ -210,7 +243,7 @@ def _summaries(org, parsed: ParsedFilters, choices: Choices, team_scope, preferr
         _, cells = queries.burnout_series(org, filters, team_scope=team_scope)
         focus = headlines.focus_group_key(cells, preferred)
         series = sorted((c for c in headlines.shown(cells) if c.group.key == focus),
-                        key=lambda c: c.wave_date)
+                        key=headlines.wave_order)
         out.append(ScaleSummary(
             key, name, cutoff,
             series[-1] if series else None,
@@ -220,9 +253,10 @@ def _summaries(org, parsed: ParsedFilters, choices: Choices, team_scope, preferr
 
 
 def _latest_rate(part_cells, focus: str | None):
-    rated = sorted((c for c in part_cells if c.rate is not None), key=lambda c: c.wave_date)
+    """The focus group's latest response rate, else the broadest group's the caller sees."""
+    rated = sorted((c for c in part_cells if c.rate is not None), key=headlines.wave_order)
     mine = [c for c in rated if c.group.key == focus] or [
-        c for c in rated if c.group.key == "org"
+        c for c in rated if c.group.key == headlines.focus_group_key(rated)
     ]
     return mine[-1] if mine else None
 
@@ -241,7 +275,8 @@ def _key_of_team(cells, team_id: int | None) -> str | None:
 
 
 def _wanted_keys(team_ids, team_scope) -> set[str] | None:
-    """Completion groups to keep: the organisation plus the chosen teams (None: all in scope)."""
+    """Completion groups to keep: the organisation (when the caller sees it: queries leave it
+    out for leaders) plus the chosen teams (None: all in scope)."""
     if not team_ids:
         return None
     return {"org"} | {f"team:{i}" for i in team_ids} | {f"clinic:{i}" for i in team_ids}

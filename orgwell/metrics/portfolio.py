@@ -5,14 +5,16 @@ Two uses, two rules:
   Only organisations with a live grant to the caller are included; any other slug in the URL is
   dropped as if it did not exist.
 - `benchmark`: inside ONE client's report, the consultant's other clients appear only as an
-  anonymous distribution (quartiles, never names, never single values), and only when at least
-  MIN_ORGS other organisations contribute. An organisation contributes its latest organisation
+  anonymous distribution (the middle half and a median in whole points; never names, never the
+  lowest or highest, never one organisation's value), and only when at least MIN_ORGS other
+  organisations contribute. An organisation contributes its latest organisation
   total only when that total passed its own threshold (it comes protected from queries.py).
 """
 from __future__ import annotations
 
 import dataclasses
-import statistics
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -92,26 +94,71 @@ def _renamed(cell, org: Organisation):
 
 @dataclass(frozen=True)
 class Benchmark:
-    """The distribution of other clients' latest organisation totals (no names, no values)."""
+    """The other clients' latest organisation totals as a distribution: the middle half and a
+    median, in whole points. No minimum or maximum and no single organisation's value: every
+    number lies strictly between two organisations' results (see `anonymous_quartiles`)."""
 
     scale_name: str
     contributors: int
-    low: float
-    q1: float
-    median: float
-    q3: float
-    high: float
+    q1: int
+    median: int
+    q3: int
     client_value: float | None
     client_date: date | None
 
     @property
     def sentence(self) -> str:
         text = (f"Across {self.contributors} other organisations this consultant serves, the "
-                f"middle half scored between {self.q1:.0f} and {self.q3:.0f} "
-                f"(median {self.median:.0f}).")
+                f"middle half scored between {self.q1} and {self.q3} "
+                f"(median {self.median}); no single organisation's result is shown.")
         if self.client_value is not None:
             text += f" This organisation's latest result is {self.client_value:.0f}."
         return text
+
+
+def anonymous_quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """Lower quartile, median and upper quartile of `values` (at least 3), none of them equal
+    to a value only one organisation has.
+
+    Each quartile sits at the "exclusive" position i(n+1)/4 of the sorted values. Between two
+    values, it is interpolated between those two neighbours, strictly inside when they differ,
+    so it equals nobody's result (with 5 organisations the quartiles are the averages of the
+    two lowest and of the two highest). ON a value (the median of an odd count; every quartile
+    of 7, 11, ...) that value alone would be one organisation's result, so it is replaced by
+    the mean of the two half-way points around it, (x[p-1] + 2 x[p] + x[p+1]) / 4; when the
+    two neighbours are exactly symmetric that mean is x[p] again, and the lower half-way point
+    (x[p-1] + x[p]) / 2 is used instead. Ties need no care: a value equal to a value two
+    organisations share reveals neither.
+    """
+    xs = sorted(values)
+    if len(xs) < 3:
+        raise ValueError("need at least 3 values")
+    return tuple(_quartile(xs, i * (len(xs) + 1) / 4) for i in (1, 2, 3))
+
+
+def _quartile(xs: list[float], position: float) -> float:
+    below = int(position)  # 1-based: xs[below - 1] <= result <= xs[below]
+    weight = position - below
+    if weight:
+        return xs[below - 1] + weight * (xs[below] - xs[below - 1])
+    lower, at, upper = xs[below - 2], xs[below - 1], xs[below]
+    smoothed = (lower + 2 * at + upper) / 4
+    if smoothed == at and lower != at:
+        return (lower + at) / 2
+    return smoothed
+
+
+def whole_points(value: float) -> int:
+    """Rounded half up (not to even), as people round."""
+    return math.floor(value + 0.5)
+
+
+def distribution(values: Sequence[float]) -> tuple[int, int, int] | None:
+    """The shown (q1, median, q3) of the contributors' values in whole points, or None when
+    fewer than MIN_ORGS contribute."""
+    if len(values) < MIN_ORGS:
+        return None
+    return tuple(whole_points(v) for v in anonymous_quartiles(values))
 
 
 def benchmark(consultant, client: Organisation, filters: queries.Filters,
@@ -126,31 +173,44 @@ def benchmark(consultant, client: Organisation, filters: queries.Filters,
         cell = latest_org_total(org, overall)
         if cell is not None and cell.mean is not None:
             values.append(cell.mean)
-    if len(values) < MIN_ORGS:
+    shown = distribution(values)
+    if shown is None:
         return None
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    q1, median, q3 = shown
     own = latest_org_total(client, overall)
     return Benchmark(
-        scale_name=scale_name, contributors=len(values), low=min(values), q1=q1,
-        median=median, q3=q3, high=max(values),
-        client_value=own.mean if own else None, client_date=own.wave_date if own else None,
+        scale_name=scale_name, contributors=len(values), q1=q1, median=median, q3=q3,
+        client_value=own.mean if own is not None else None,
+        client_date=own.wave_date if own is not None else None,
     )
 
 
 def benchmark_figure(bench: Benchmark) -> go.Figure:
-    """A box of the other clients' results (quartiles and range only) and this client's dot."""
+    """The other clients' middle half as a band with its median, and this client's diamond.
+
+    Drawn as a bar from q1 to q3 rather than a box plot: a box has whiskers (the lowest and
+    highest organisation) and plotly.js would label fences on hover.
+    """
     fig = go.Figure()
-    fig.add_trace(go.Box(
-        name="Other clients", orientation="h",
-        q1=[bench.q1], median=[bench.median], q3=[bench.q3],
-        lowerfence=[bench.low], upperfence=[bench.high],
-        marker_color=figures.PALETTE[0], fillcolor="rgba(0,114,178,0.25)",
-        hovertemplate=(f"{bench.contributors} other organisations<br>middle half "
-                       f"{bench.q1:.0f}-{bench.q3:.0f}<extra></extra>"),
+    row = "Other clients"
+    hover = (f"{bench.contributors} other organisations<br>middle half {bench.q1} to "
+             f"{bench.q3}<br>median {bench.median}<extra></extra>")
+    fig.add_trace(go.Bar(
+        name="Middle half of the other clients", orientation="h", y=[row],
+        x=[max(bench.q3 - bench.q1, 0.4)], base=[bench.q1], width=[0.5],
+        marker={"color": "rgba(0,114,178,0.25)", "line": {"color": figures.PALETTE[0],
+                                                          "width": 1.5}},
+        hovertemplate=hover,
+    ))
+    fig.add_trace(go.Scatter(
+        name="Median of the other clients", x=[bench.median], y=[row], mode="markers",
+        marker={"symbol": "line-ns", "size": 30, "line": {"width": 3,
+                                                         "color": figures.PALETTE[0]}},
+        hovertemplate=hover,
     ))
     if bench.client_value is not None:
         fig.add_trace(go.Scatter(
-            name="This organisation", x=[bench.client_value], y=["Other clients"],
+            name="This organisation", x=[bench.client_value], y=[row],
             mode="markers", marker={"size": 16, "color": figures.PALETTE[1], "symbol": "diamond",
                                     "line": {"width": 1, "color": "#333"}},
             hovertemplate="This organisation: %{x:.0f}<extra></extra>",

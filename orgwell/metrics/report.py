@@ -9,7 +9,8 @@ the same `Deck` is rendered by `metrics/present.html` in the app and by
 
 The cover names the consultant's firm (User.consulting_firm), the client, the period and the
 confidentiality threshold k. For a consultant with at least five other clients the deck ends
-with the anonymous benchmark from `portfolio.benchmark` (never names).
+with the anonymous benchmark from `portfolio.benchmark` (never names, never one organisation's
+result) and a note on what it shows.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from flask import current_app, render_template
 
 from orgwell.metrics import dashboard, figures
 from orgwell.metrics.plotlyjs import inline_plotlyjs, plotlyjs_version
-from orgwell.metrics.portfolio import Benchmark, benchmark_figure
+from orgwell.metrics.portfolio import MIN_ORGS, Benchmark, benchmark_figure
 from orgwell.metrics.references import reference_for
 
 SCRIPTS = ("metrics-figures.js", "metrics-present.js")
@@ -97,7 +98,13 @@ def build_deck(results: dashboard.Results, *, firm: str | None, today: date,
         firm=firm, client=results.org.name, period=period_text(results.period), k=results.k,
         scale_name=results.scale_name, instrument=instrument, prepared_on=today,
     )
-    slides = [Slide(p.name, p.title, p.headline, p.json) for p in results.panels]
+    slides = []
+    for p in results.panels:
+        if p.slides:
+            slides += [Slide(name, title, headline, figures.figure_json(figure))
+                       for name, title, headline, figure in p.slides]
+        else:
+            slides.append(Slide(p.name, p.title, p.headline, p.json))
     if bench is not None:
         slides.append(Slide(
             "benchmark", "Among other organisations", bench.sentence,
@@ -109,6 +116,12 @@ def build_deck(results: dashboard.Results, *, firm: str | None, today: date,
         "Program impact compares teams that took part with teams that did not. It is "
         "observational: it can show a change, not prove what caused it.",
     ]
+    if bench is not None:
+        notes.append(
+            f"Other organisations appear only together, when at least {MIN_ORGS} contribute: "
+            "their middle half and median in whole points, never a name, never the lowest or "
+            "highest, never one organisation's result."
+        )
     sources = []
     if "Copenhagen" in instrument:
         sources.append(CBI_CITATION)

@@ -8,8 +8,9 @@
   Riverside North's work-related burnout climbs clearly (to about 60) over the year before
   `program_start` and falls back (to about 45) within five months after it, while the other
   clinics stay flat. Most people answer nearly every month (response rates of 80-95 %), so
-  clinics and most teams pass k; the small teams (North Sports Rehab, Downtown Hand Therapy:
-  four people each) never do. The owner, on no team, does not answer the staff survey.
+  every clinic and team passes k in every wave but one small team, Downtown Hand Therapy
+  (four people), which never does; hiding it hides nothing else (the practice's shape in
+  `orgwell.demo.RIVERSIDE` sees to that). People on no team would not answer.
   The next wave is about ten days away, so the running worker does not open one at once.
 - "North Outpatient work pulse": the one-minute `cbi-work` pulse, confidential, for North
   Outpatient (where the demo staff account Sam Rivera works), monthly: eight closed waves
@@ -168,8 +169,8 @@ class _Seeder:
         db.session.add(wave)
         db.session.flush()
         factor = self.rng.uniform(*WAVE_FACTOR)
-        # The owner (on no team) leaves the staff survey to the staff: a block of one answer
-        # above the clinics would hide a whole clinic in every wave.
+        # Someone on no team leaves the survey to the staff (the demo has nobody there now):
+        # a block of one answer above the clinics would hide a whole clinic in every wave.
         answering = {m for m, t, _ in members if m == always or (
             t is not None and self.rng.random() < factor * self._propensity(m))}
         member_ids = db.session.execute(

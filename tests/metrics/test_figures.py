@@ -101,8 +101,8 @@ def test_heatmap_flags_hidden_cells(data):
     assert list(shown.x) == ["13 Jan 2025", "14 Apr 2025", "14 Jul 2025", "13 Oct 2025",
                              "12 Jan 2026"]
     # Aquatics (row 4) hidden everywhere; Sports (row 3) hidden in July.
-    assert hidden_layer.text[3] == ["hidden"] * 5 and shown.z[3] == [None] * 5
-    assert hidden_layer.text[2][2] == "hidden" and shown.z[2][2] is None
+    assert hidden_layer.text[3] == ["–"] * 5 and shown.z[3] == [None] * 5
+    assert hidden_layer.text[2][2] == "–" and shown.z[2][2] is None
     assert "hidden so that a smaller group cannot be worked out" in hidden_layer.hovertext[2][2]
     assert REASON in hidden_layer.hovertext[3][0]
     assert hidden_layer.colorscale[0][1] == figures.HIDDEN_FILL
@@ -111,6 +111,7 @@ def test_heatmap_flags_hidden_cells(data):
     assert "12 responses" in shown.hovertext[1][0]
     assert hidden_layer.z[1][0] is None
     assert "50 cut-off" in shown.colorbar.ticktext
+    assert any("hidden to protect confidentiality" in a.text for a in fig.layout.annotations)
 
 
 def test_share_has_percent_axis_and_the_published_reference(data):

@@ -5,16 +5,23 @@ Welch-Satterthwaite df), so the check does not reuse anything from orgwell.metri
 """
 from __future__ import annotations
 
-from datetime import date
+import json
+import re
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
+from orgwell.metrics import queries
+from orgwell.metrics.action_results import actions_in_view
+from orgwell.metrics.actions import Plan, create_action
+from orgwell.metrics.figures import program_impact
 from orgwell.metrics.headlines import enrolled_group_key, trend_headline
 from orgwell.metrics.queries import Group
 from orgwell.metrics.stats import comparison_groups, impact
-from tests.metrics.figure_fixtures import ORG, cell, hidden, sample, team
+from tests.metrics.figure_fixtures import ORG, WAVES, cell, hidden, sample, team
+from tests.metrics.results_fixtures import WAVE_DATES, login, results_world
 
 D = [date(2025, 1, 6), date(2025, 4, 7), date(2025, 7, 7), date(2025, 10, 6)]
 
@@ -189,3 +196,142 @@ def test_the_headline_speaks_of_the_enrolled_group():
     assert text.startswith("Work-related burnout at North fell from 60 to 45 since the Prehab")
     # Nothing enrolled with results on both sides: the organisation.
     assert enrolled_group_key(cells, [(date(2026, 1, 1), "Later", [1])]) is None
+
+
+# --- actions on the impact figure ----------------------------------------------------------------
+
+SPORTS_HIDDEN = date(2025, 7, 14)  # sample(): Sports is hidden (differencing) in that wave
+
+
+def _sample_actions():
+    s = sample()
+    actions = [
+        (date(2025, 5, 1), "Action: Rota review", [1]),
+        (date(2025, 6, 2), "Action: Protect documentation time", [2]),
+        (date(2025, 6, 2), "Action: Quiet room", [3]),  # Aquatics: hidden in every wave
+        (date(2025, 6, 2), "Action: Another clinic's plan", [99]),  # not in this view
+    ]
+    return s, actions_in_view(s.cells, actions)
+
+
+def test_actions_in_view_take_baseline_and_follow_ups_from_the_shown_cells():
+    s, found = _sample_actions()
+    assert [a.label for a in found] == [
+        "Action: Rota review", "Action: Protect documentation time", "Action: Quiet room"]
+    rota, documentation, quiet = found
+    # The baseline is the last wave opened on or before the action's day; follow-ups after it.
+    assert rota.baseline.wave_date == date(2025, 4, 14)
+    assert [c.wave_date for c in rota.follow_ups] == WAVES[2:]
+    north = {c.wave_date: c for c in s.cells if c.group.team_id == 1}
+    assert rota.change == pytest.approx(north[WAVES[-1]].mean - north[date(2025, 4, 14)].mean)
+    # A hidden follow-up stays hidden (no number); the change uses the latest SHOWN one.
+    assert documentation.follow_ups[0].wave_date == SPORTS_HIDDEN
+    assert documentation.follow_ups[0].suppressed and documentation.follow_ups[0].mean is None
+    assert documentation.latest.wave_date == WAVES[-1]
+    # A team hidden in every wave has no change at all.
+    assert quiet.change is None and quiet.latest is None and quiet.baseline.suppressed
+
+
+def test_the_impact_figure_marks_each_action_and_what_followed():
+    s, found = _sample_actions()
+    result = impact(s.cells_by_team, s.enrolled, scale_name="work-related burnout")
+    fig = program_impact(result, program_name="Resilience", scale_name="Work-related burnout",
+                         actions=found)
+    layout = fig.layout.to_plotly_json()
+    assert "xaxis3" in layout and layout["xaxis3"]["type"] == "date"  # a time axis, 3rd panel
+    # Each action: a dotted line at its day, labelled with its title and date.
+    marks = [a for a in fig.layout.annotations if a.hovertext and "Action" in a.hovertext]
+    assert {a.x for a in marks} == {date(2025, 5, 1), date(2025, 6, 2)}
+    rota = next(a for a in marks if "Rota" in a.text)
+    assert "1 May 2025" in rota.text and (rota.xref, rota.yref) == ("x3", "y3 domain")
+    assert {(s.x0, s.xref) for s in fig.layout.shapes} >= {(date(2025, 5, 1), "x3")}
+    # Its team's means: exactly the shown cells, hidden waves as gaps (no number).
+    lines = {t.name: t for t in fig.data if t.type == "scatter" and t.xaxis == "x3"
+             and t.mode == "lines+markers+text"}
+    north = {c.wave_date: c.mean for c in s.cells if c.group.team_id == 1}
+    line = lines["Riverside North › Outpatient"]
+    assert list(line.x) == WAVES[1:] and list(line.y) == [north[d] for d in WAVES[1:]]
+    assert line.marker.symbol[0] == "diamond"  # the baseline
+    change = north[WAVES[-1]] - north[WAVES[1]]
+    # Several actions: the latest point names the team and carries the baseline.
+    assert line.text[-1] == (
+        f"Outpatient: {north[WAVES[1]]:.0f} → {north[WAVES[-1]]:.0f} ({change:+.0f})")
+    # One action: its team is in the panel's title; the numbers sit at their own points.
+    alone = program_impact(result, actions=found[:1])
+    line = next(t for t in alone.data if t.type == "scatter" and t.mode == "lines+markers+text")
+    assert line.text[0] == f"{north[WAVES[1]]:.0f} before"
+    assert line.text[-1] == f"{north[WAVES[-1]]:.0f} after ({change:+.0f})"
+    assert any(a.text == "After the action: Riverside North › Outpatient"
+               for a in alone.layout.annotations)
+    sports = lines["Riverside South › Sports"]
+    assert sports.y[list(sports.x).index(SPORTS_HIDDEN)] is None
+    # Hidden waves (Sports in July, Aquatics always) are grey crosses with their reason only.
+    crosses = [t for t in fig.data if t.xaxis == "x3" and t.name.startswith("Hidden")]
+    hover = " ".join(h for t in crosses for h in t.hovertext)
+    assert "Aquatics" in hover and "cannot be worked out" in hover
+    assert "Riverside North › Aquatics" not in lines
+    # The difference-in-differences panel is still there, before the actions.
+    assert "xaxis2" in layout and fig.data[0].type == "bar"
+
+
+def test_without_actions_the_figure_has_no_time_panel():
+    s = sample()
+    result = impact(s.cells_by_team, s.enrolled)
+    assert "xaxis3" not in program_impact(result).layout.to_plotly_json()
+    assert "xaxis3" not in program_impact(result, actions=actions_in_view(
+        s.cells, [(date(2025, 6, 2), "Action: elsewhere", [99])])).layout.to_plotly_json()
+
+
+def _impact_figure(html: str, name: str = "impact") -> dict:
+    data = re.search(rf'id="figure-data-{name}">(.*?)</script>', html, re.S).group(1)
+    return json.loads(data)
+
+
+def test_pages_and_presentation_show_the_action_with_protected_numbers(client, db):
+    rw = results_world()
+    practice = rw["practice"]
+    # A team of 8 (shown) and the team of 3 beside it (always hidden), in the leader's clinic.
+    shown_team, small = practice.teams[0], practice.teams[2]
+    plan_day = date(2024, 4, 15)
+    for acting, title in ((shown_team, "Rota review"), (small, "Quiet room")):
+        create_action(rw["org"], acting, Plan(title, "Dana", plan_day + timedelta(days=30)),
+                      started_on=plan_day, notify=False)
+    db.session.commit()
+    _k, cells = queries.burnout_series(rw["org"], queries.Filters(instrument="cbi-work",
+                                                                  scale="work"),
+                                       team_scope=None)
+    mine = [c for c in cells if c.group.team_id == shown_team.id]
+    shown = {c.wave_date: c.mean for c in mine}
+    assert None not in shown.values()
+    # Pages draw the actions inside figure 5; slides give them a slide of their own after it
+    # (three stacked panels do not fit one screen).
+    for user, url, name in (
+        (rw["consultant"], "/o/riverside/results/present?scale=work", "actions"),
+        (rw["consultant"], "/o/riverside/results/report.html?scale=work", "actions"),
+        (rw["owner"], "/o/riverside/results/?scale=work", "impact"),
+        (rw["leader"], "/o/riverside/results/?scale=work", "impact"),
+    ):
+        login(client, user)
+        html = client.get(url).get_data(as_text=True)
+        if name == "actions":
+            assert html.index('id="figure-data-impact"') < html.index('id="figure-data-actions"')
+            # The slide's sentence: numbers of the shown team only, none for the hidden one.
+            assert re.search(r"After “Rota review” \(15 Apr 2024\), [^<]+? went from \d+ to \d+ "
+                             r"\(\d+ respondents\)\.", html)
+            assert "After “Quiet room” (15 Apr 2024), " in html
+            assert "has no shown result to compare yet" in html
+        fig = _impact_figure(html, name)
+        texts = [a.get("text", "") for a in fig["layout"]["annotations"]]
+        assert any("Rota review" in t and "15 Apr 2024" in t for t in texts), (user, texts)
+        lines = [t for t in fig["data"] if t.get("mode") == "lines+markers+text"]
+        line = lines[0]
+        assert line["y"] == [shown[date.fromisoformat(x[:10])] for x in line["x"]]
+        assert line["x"][0][:10] == WAVE_DATES[0].isoformat()  # the baseline
+        # The hidden team's action: its waves as grey crosses, no line and no number.
+        assert [t["name"] for t in lines] == [mine[0].group.label]
+        crosses = [t for t in fig["data"] if t.get("xaxis") == line.get("xaxis")
+                   and t.get("name", "").startswith("Hidden")]
+        hovers = [h for t in crosses for h in t["hovertext"]]
+        assert len(hovers) == len(WAVE_DATES)
+        assert all("hidden (" in h and "mean" not in h for h in hovers)
+        client.post("/logout")

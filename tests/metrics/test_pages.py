@@ -57,6 +57,13 @@ def test_a_leader_sees_only_their_clinic(client, rw):
     figure = _figure(client, "heatmap")
     labels = json.dumps(figure)
     assert "Clinic 1" in labels and "Clinic 2" not in labels
+    # "Leaders see their own teams only": no organisation total on any surface.
+    assert "Riverside Physical Therapy" not in labels
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/o/riverside/results/results.csv").get_data(as_text=True))))
+    assert rows and not any(r["group_kind"] == "organisation" for r in rows)
+    assert 'data-group="org"' not in html
+    assert "at Clinic 1" in _figure_body(client, "exhaustion")["headline"]
     assert "Clinic 2" not in html.split('id="drill-title"')[1]
     own = practice.teams[0]
     assert client.get(f"/o/riverside/results/teams/{own.id}").status_code == 200
@@ -192,3 +199,21 @@ def _figure(client, name: str, query: str = "") -> dict:
 
 def _int(text: str) -> int | None:
     return int(text) if text else None
+
+
+def test_a_hidden_teams_page_says_whose_numbers_its_cards_show(client, rw):
+    cells = _all_cells(rw["org"])
+    hidden = {c.group.team_id for c in cells if c.group.kind == "team"} - {
+        c.group.team_id for c in cells if c.group.kind == "team" and not c.suppressed}
+    assert hidden, "the fixture has a team that is always hidden"
+    team_id = min(hidden)
+    login(client, rw["owner"])
+    html = client.get(f"/o/riverside/results/teams/{team_id}").get_data(as_text=True)
+    note = re.search(r"<p [^>]*data-team-hidden>(.*?)</p>", html, re.S)
+    assert note, "a hidden team's page must not pass another group's numbers off as its own"
+    assert f"fewer than {K} responses" in note.group(1) and "the cards below show" in note.group(1)
+    assert f'data-group="team:{team_id}"' not in html
+    # A team with results of its own gets no such note.
+    shown = min({c.group.team_id for c in cells if c.group.kind == "team" and not c.suppressed})
+    html = client.get(f"/o/riverside/results/teams/{shown}").get_data(as_text=True)
+    assert "data-team-hidden" not in html

@@ -25,12 +25,12 @@ from orgwell.metrics.figures.common import (
     figure_json,
 )
 from orgwell.metrics.figures.heatmap import heatmap
-from orgwell.metrics.figures.impact import program_impact
+from orgwell.metrics.figures.impact import action_follow_up, program_impact
 from orgwell.metrics.figures.markers import Marker
 from orgwell.metrics.figures.time import exhaustion_over_time, participation, share_high_over_time
 
 __all__ = [
     "FONT", "GRID_COLOUR", "HEATMAP_SCALE", "HIDDEN_COLOUR", "HIDDEN_FILL", "PALETTE",
     "REFERENCE_COLOUR", "Marker", "exhaustion_over_time", "figure_config", "figure_json",
-    "heatmap", "participation", "program_impact", "share_high_over_time",
+    "action_follow_up", "heatmap", "participation", "program_impact", "share_high_over_time",
 ]

@@ -16,24 +16,31 @@ from orgwell.metrics.figures.common import (
     _hidden_hover,
     _mean_hover,
     _row_label,
+    _text,
 )
+
+HIDDEN_MARK = "–"
 
 
 def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = None) -> go.Figure:
     """Figure 4: groups (rows) x waves (columns), coloured by mean score.
 
-    Hidden cells are drawn in grey with the text "hidden" and the reason on hover. Each shown cell
+    Hidden cells are drawn in grey with a dash (a word does not fit eighteen columns) and the
+    reason on hover; a note above the grid says what grey means. Each shown cell
     carries its mean as text and n on hover. `cutoff`, when given, is marked on the colour bar.
+    Columns are waves (by id), labelled by `wave_label` when the cells carry one.
     """
     groups = [group for group, _ in _by_group(cells)]
-    dates = sorted({c.wave_date for c in cells})
-    columns = [_day(d) for d in dates]
+    # One column per wave (by id: two campaigns may open waves on the same day), oldest first,
+    # labelled so that such waves can be told apart (queries' wave_label).
+    waves = {c.wave_id: c for c in sorted(cells, key=lambda c: (c.wave_date, c.wave_id))}
+    columns = [_text(getattr(c, "wave_label", "") or _day(c.wave_date)) for c in waves.values()]
     rows = [_row_label(g.label) for g in groups]
-    where = {(c.group.key, c.wave_date): c for c in cells}
+    where = {(c.group.key, c.wave_id): c for c in cells}
     shown_z, shown_text, shown_hover = [], [], []
     hidden_z, hidden_text, hidden_hover = [], [], []
     for group in groups:
-        line = [where.get((group.key, d)) for d in dates]
+        line = [where.get((group.key, wave_id)) for wave_id in waves]
         shown_z.append([c.mean if c is not None and not c.suppressed else None for c in line])
         shown_text.append(
             [f"{c.mean:.0f}" if c is not None and not c.suppressed else "" for c in line]
@@ -42,7 +49,7 @@ def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = Non
             _mean_hover(group, c) if c is not None and not c.suppressed else "" for c in line
         ])
         hidden_z.append([0 if c is not None and c.suppressed else None for c in line])
-        hidden_text.append(["hidden" if c is not None and c.suppressed else "" for c in line])
+        hidden_text.append([HIDDEN_MARK if c is not None and c.suppressed else "" for c in line])
         hidden_hover.append([
             _hidden_hover(group, c) if c is not None and c.suppressed else "" for c in line
         ])
@@ -68,6 +75,12 @@ def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = Non
         hovertext=hidden_hover, hoverinfo="text", xgap=3, ygap=3, name="Hidden",
     ))
     fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 60})
+    if any(c.suppressed for c in cells):
+        fig.add_annotation(
+            text=f"Grey {HIDDEN_MARK} = hidden to protect confidentiality (hover for why)",
+            xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="bottom",
+            showarrow=False, font={"size": 12, "color": "#555555"},
+        )
     if not cells:
         _add_empty_note(fig, "No survey results to show yet.")
     return fig

@@ -1,4 +1,4 @@
-"""Labelled vertical markers on a time axis: program starts and actions (figure 1)."""
+"""Labelled vertical markers on a time axis: program starts and actions (figures 1 and 5)."""
 from __future__ import annotations
 
 import textwrap
@@ -70,30 +70,59 @@ def _levels(positions: list[float]) -> list[tuple[int, bool]]:
     return out
 
 
-def _add_markers(fig: go.Figure, markers: list[Marker], first: date | None,
-                 last: date | None) -> int:
-    """Vertical lines with short labels inside the top of the plot, staggered so that near
-    dates stay legible; the full text is in the label's hover. `first`/`last`: the axis range.
-    Returns how many label levels were used (the caller leaves room above the data)."""
-    unique = sorted(dict.fromkeys(markers), key=lambda m: (m.on, m.kind, m.label))
+def marker_levels(markers: list[Marker], first: date | None, last: date | None) -> int:
+    """How many label levels `_add_markers` will use (so a caller can leave room first)."""
+    unique = _unique(markers)
     if not unique or first is None or last is None:
         return 0
+    return max(level for level, _ in _levels(_positions(unique, first, last))) + 1
+
+
+def level_px(dated: bool = False) -> int:
+    """The height of one level of labels (a dated label has a third line)."""
+    return LEVEL_PX + (15 if dated else 0)
+
+
+def _unique(markers: list[Marker]) -> list[Marker]:
+    return sorted(dict.fromkeys(markers), key=lambda m: (m.on, m.kind, m.label))
+
+
+def _positions(markers: list[Marker], first: date, last: date) -> list[float]:
     width = max((last - first).days, 1)
-    positions = [(m.on - first).days / width for m in unique]
-    levels = _levels(positions)
+    return [(m.on - first).days / width for m in markers]
+
+
+def _add_markers(fig: go.Figure, markers: list[Marker], first: date | None,
+                 last: date | None, *, xref: str = "x", yref: str = "paper",
+                 dated: bool = False, colours: dict[Marker, str] | None = None) -> int:
+    """Vertical lines with short labels inside the top of the plot, staggered so that near
+    dates stay legible; the full text is in the label's hover. `first`/`last`: the axis range.
+    `xref`/`yref` place them in one panel of a figure with several ("x3", "y3 domain");
+    `dated` writes the date under the label; `colours` replaces the colour of the kind, per
+    marker.
+    Returns how many label levels were used (the caller leaves room above the data)."""
+    unique = _unique(markers)
+    if not unique or first is None or last is None:
+        return 0
+    levels = _levels(_positions(unique, first, last))
+    step = level_px(dated)
     for marker, (level, right) in zip(unique, levels, strict=True):
-        colour = PALETTE[2] if marker.kind == "program" else PALETTE[5]
+        line_colour = (colours or {}).get(marker) or (
+            PALETTE[2] if marker.kind == "program" else PALETTE[5])
         fig.add_shape(
-            type="line", xref="x", x0=marker.on, x1=marker.on, yref="paper", y0=0, y1=1,
-            line={"color": colour, "width": 1.5, "dash": "dot"},
+            type="line", xref=xref, x0=marker.on, x1=marker.on, yref=yref, y0=0, y1=1,
+            line={"color": line_colour, "width": 1.5, "dash": "dot"},
         )
         text, full = short_label(marker)
+        day = f"{marker.on.day} {marker.on:%b %Y}"
+        if dated:
+            text += f"<br>{day}"
         fig.add_annotation(
-            text=text, hovertext=f"{full}<br>{marker.on.day} {marker.on:%b %Y}",
-            xref="x", x=marker.on, xanchor="left" if right else "right", align="left" if right
+            text=text, hovertext=f"{full}<br>{day}",
+            xref=xref, x=marker.on, xanchor="left" if right else "right", align="left" if right
             else "right", xshift=3 if right else -3,
-            yref="paper", y=1.0, yanchor="top", yshift=-2 - LEVEL_PX * level,
-            showarrow=False, font={"size": 11, "color": colour},
+            yref=yref, y=1.0, yanchor="top", yshift=-2 - step * level,
+            showarrow=False, font={"size": 11, "color": line_colour},
             bgcolor="rgba(255,255,255,0.85)",
         )
     return max(level for level, _ in levels) + 1

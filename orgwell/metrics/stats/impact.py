@@ -91,7 +91,7 @@ def impact(
     groups are, for the sentence; `comparison_groups` picks the level and builds both mappings
     from a view's cells.
 
-    Windows: the latest wave is the most recent wave date among all cells. An enrolled team
+    Windows: the latest wave is the most recent among all cells (by date, then id). An enrolled team
     compares its last shown wave BEFORE its enrollment date with its shown cell at the latest wave
     (which must be on/after enrollment). Comparison teams compare their last shown wave before the
     earliest enrollment date of the included enrolled teams with their latest-wave cell, so that
@@ -102,7 +102,7 @@ def impact(
     shown = {
         team_id: sorted(
             (c for c in cells if not c.suppressed and c.n and c.mean is not None),
-            key=lambda c: c.wave_date,
+            key=_wave_order,
         )
         for team_id, cells in cells_by_team.items()
     }
@@ -110,14 +110,16 @@ def impact(
         team_id: (cells[0].group.label if cells else f"Team {team_id}")
         for team_id, cells in cells_by_team.items()
     }
-    all_dates = [c.wave_date for cells in cells_by_team.values() for c in cells]
-    latest = max(all_dates) if all_dates else None
+    # The latest WAVE, not date: two campaigns' waves may open on the same day.
+    every = [c for cells in cells_by_team.values() for c in cells]
+    latest_wave = max(every, key=_wave_order) if every else None
+    latest = latest_wave.wave_date if latest_wave else None
     excluded: list[tuple[str, str]] = []
     changes: list[TeamChange] = []
     enrolled = {t: day for t, day in enrolled.items() if latest is None or day <= latest}
 
     def at_latest(team_id):
-        found = [c for c in shown[team_id] if c.wave_date == latest]
+        found = [c for c in shown[team_id] if c.wave_id == latest_wave.wave_id]
         return found[-1] if found else None
 
     def last_before(team_id, day):
@@ -197,7 +199,7 @@ def comparison_groups(
     parent_of = {g.team_id: _parent_id(g.parent_key) for g in groups.values()}
     enrolls_clinic = any(set(ids) & clinic_ids for _, _, ids in starts)
     order = ["clinic", "team"] if enrolls_clinic else ["team", "clinic"]
-    latest = max((c.wave_date for c in cells), default=None)
+    latest = max(cells, key=_wave_order).wave_id if cells else None
     options = []
     for unit in order:
         by_id = _cells_of(cells, levels[unit])
@@ -237,13 +239,15 @@ def _enrolled_at(groups, starts, unit: str, parent_of: dict[int, int | None]) ->
 def _usable(by_id, enrolled, latest) -> tuple[int, int]:
     """(enrolled groups, other groups) with a shown result at the latest wave and one before
     the (earliest) start."""
-    live = {t: d for t, d in enrolled.items() if latest is not None and d <= latest}
+    latest_date = next((c.wave_date for cells in by_id.values() for c in cells
+                        if c.wave_id == latest), None)
+    live = {t: d for t, d in enrolled.items() if latest_date is not None and d <= latest_date}
     first = min(live.values(), default=None)
     treated = control = 0
     for team_id, cells in by_id.items():
         shown = [c for c in cells if not c.suppressed and c.mean is not None]
         start = live.get(team_id, first)
-        if start is None or not any(c.wave_date == latest for c in shown):
+        if start is None or not any(c.wave_id == latest for c in shown):
             continue
         if any(c.wave_date < start for c in shown):
             if team_id in live:
@@ -251,6 +255,10 @@ def _usable(by_id, enrolled, latest) -> tuple[int, int]:
             else:
                 control += 1
     return treated, control
+
+
+def _wave_order(cell) -> tuple:
+    return (cell.wave_date, cell.wave_id)
 
 
 def _parent_id(parent_key: str | None) -> int | None:
