@@ -121,3 +121,12 @@ def shots(request):
         return path
 
     return take
+
+
+@pytest.fixture(scope="module")
+def demo_stack(stack):
+    """The running stack with `orgwell demo` loaded (accounts with the demo password)."""
+    from orgwell.demo import DEMO_PASSWORD
+
+    orgwell(stack["env"], "demo")
+    return {**stack, "password": DEMO_PASSWORD}
