@@ -47,10 +47,13 @@ def small_teams(world, make_people):
 
 
 def _answer_over_days(client, tokens: dict[int, str]) -> None:
-    """Each person answers on a different day of the wave (day 0, 1, 2, ...)."""
+    """Each person answers on a different day of the wave (day 0, 1, 2, ...).
+
+    Seconds apart, not an hour: an hour after 23:00 UTC is already the wave's second day.
+    """
     start = utcnow()
     for n, (_, token) in enumerate(sorted(tokens.items())):
-        with time_machine.travel(start + timedelta(days=n % 6, hours=1), tick=False):
+        with time_machine.travel(start + timedelta(days=n % 6, seconds=n + 1), tick=False):
             assert client.post(f"/s/{token}", data=form_data(answers_of(n))).status_code == 200
 
 
