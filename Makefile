@@ -23,9 +23,11 @@ run: $(STAMP)
 	$(BIN)/orgwell demo
 	$(BIN)/orgwell run-all --port $${PORT:-5000}
 
+# Two processes: most tests wait on a worker, a browser or a server, so two halve the wall time
+# on two cores. Each process gets its own PostgreSQL database and Redis database number.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
