@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from orgwell.extensions import db
 from orgwell.metrics import figures, headlines, queries, stats
+from orgwell.metrics.action_results import actions_in_view
 from orgwell.metrics.filters import Choices, ParsedFilters
 from orgwell.metrics.references import reference_for
 from orgwell.orgs.models import Organisation, Team
@@ -180,9 +181,6 @@ def build_results(
 def _impact_panel(cells, starts, scale_name: str, actions) -> Panel:
     """Figure 5, with the actions whose team is in view (`actions`: (day, label, team ids))
     marked on a time axis beside what followed them, from the same protected cells."""
-    # Imported here: this function is the only user, and the module's imports are shared.
-    from orgwell.metrics.action_results import actions_in_view
-
     cells_by_group, enrolled, unit = stats.comparison_groups(cells, starts)
     names = {name for began, name, _ in starts}
     impact = stats.impact(cells_by_group, enrolled, scale_name=scale_name.lower(), unit=unit)

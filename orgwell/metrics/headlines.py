@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from orgwell.metrics.stats.summaries import wave_order
+
 NO_DATA = "There are no survey results to show for this selection yet."
 
 
@@ -35,11 +37,6 @@ def focus_group_key(cells: Sequence[Any], preferred: str | None = None) -> str |
     groups = {c.group.key: c.group for c in visible}
     return min(groups, key=lambda key: (BREADTH.get(groups[key].kind, 3), -keys.count(key),
                                         groups[key].label, key))
-
-
-def wave_order(cell: Any) -> tuple:
-    """Sort key of a cell's wave: its date, then its id (two waves may open on one day)."""
-    return cell.wave_date, cell.wave_id
 
 
 def wave_name(cell: Any) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from orgwell.metrics.stats.did import DiD, did
-from orgwell.metrics.stats.summaries import Stats, mean_sd, pool, stats_from_summary
+from orgwell.metrics.stats.summaries import Stats, mean_sd, pool, stats_from_summary, wave_order
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def impact(
     shown = {
         team_id: sorted(
             (c for c in cells if not c.suppressed and c.n and c.mean is not None),
-            key=_wave_order,
+            key=wave_order,
         )
         for team_id, cells in cells_by_team.items()
     }
@@ -110,16 +110,16 @@ def impact(
         team_id: (cells[0].group.label if cells else f"Team {team_id}")
         for team_id, cells in cells_by_team.items()
     }
-    # The latest WAVE, not date: two campaigns' waves may open on the same day.
-    every = [c for cells in cells_by_team.values() for c in cells]
-    latest_wave = max(every, key=_wave_order) if every else None
-    latest = latest_wave.wave_date if latest_wave else None
+    # The latest DATE: two campaigns' waves may open on one day, and a team surveyed in only
+    # one of them still has a result then (at_latest takes its last wave of that day).
+    all_dates = [c.wave_date for cells in cells_by_team.values() for c in cells]
+    latest = max(all_dates) if all_dates else None
     excluded: list[tuple[str, str]] = []
     changes: list[TeamChange] = []
     enrolled = {t: day for t, day in enrolled.items() if latest is None or day <= latest}
 
     def at_latest(team_id):
-        found = [c for c in shown[team_id] if c.wave_id == latest_wave.wave_id]
+        found = [c for c in shown[team_id] if c.wave_date == latest]
         return found[-1] if found else None
 
     def last_before(team_id, day):
@@ -199,7 +199,7 @@ def comparison_groups(
     parent_of = {g.team_id: _parent_id(g.parent_key) for g in groups.values()}
     enrolls_clinic = any(set(ids) & clinic_ids for _, _, ids in starts)
     order = ["clinic", "team"] if enrolls_clinic else ["team", "clinic"]
-    latest = max(cells, key=_wave_order).wave_id if cells else None
+    latest = max((c.wave_date for c in cells), default=None)
     options = []
     for unit in order:
         by_id = _cells_of(cells, levels[unit])
@@ -239,15 +239,13 @@ def _enrolled_at(groups, starts, unit: str, parent_of: dict[int, int | None]) ->
 def _usable(by_id, enrolled, latest) -> tuple[int, int]:
     """(enrolled groups, other groups) with a shown result at the latest wave and one before
     the (earliest) start."""
-    latest_date = next((c.wave_date for cells in by_id.values() for c in cells
-                        if c.wave_id == latest), None)
-    live = {t: d for t, d in enrolled.items() if latest_date is not None and d <= latest_date}
+    live = {t: d for t, d in enrolled.items() if latest is not None and d <= latest}
     first = min(live.values(), default=None)
     treated = control = 0
     for team_id, cells in by_id.items():
         shown = [c for c in cells if not c.suppressed and c.mean is not None]
         start = live.get(team_id, first)
-        if start is None or not any(c.wave_id == latest for c in shown):
+        if start is None or not any(c.wave_date == latest for c in shown):
             continue
         if any(c.wave_date < start for c in shown):
             if team_id in live:
@@ -255,10 +253,6 @@ def _usable(by_id, enrolled, latest) -> tuple[int, int]:
             else:
                 control += 1
     return treated, control
-
-
-def _wave_order(cell) -> tuple:
-    return (cell.wave_date, cell.wave_id)
 
 
 def _parent_id(parent_key: str | None) -> int | None:

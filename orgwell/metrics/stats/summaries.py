@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from orgwell.metrics.stats.distributions import t_quantile
 
@@ -67,3 +68,8 @@ def pct_high(n: int, n_high: int) -> float | None:
     """Percentage (0..100) of respondents at or above the cut-off; None for an empty group."""
     share = share_high(n, n_high)
     return None if share is None else 100.0 * share
+
+
+def wave_order(cell: Any) -> tuple:
+    """Sort key of a cell's wave: its date, then its id (two waves may open on one day)."""
+    return cell.wave_date, cell.wave_id
