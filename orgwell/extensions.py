@@ -13,6 +13,9 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+# For its listener: a SQLite savepoint opens its transaction with the write lock.
+import orgwell.sqlite_engine  # noqa: F401
+
 
 class Base(DeclarativeBase):
     # Named constraints, so that later migrations can alter them (SQLite batch mode needs names).
