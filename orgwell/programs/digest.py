@@ -1,8 +1,9 @@
 """The weekly digest to leaders: overdue and completion counts per team in their scope.
 
 Owners get the whole organisation, leaders their teams (and the teams inside their
-clinics), with small teams merged or left out when the organisation hides people from
-leaders (see progress.team_breakdown). One mail per person and ISO week (key
+clinics). When the organisation hides people from leaders, the groups shown are those the
+cohort page and its CSV show (progress.team_breakdown: one confidentiality decision), each
+hidden one named with the reason. One mail per person and ISO week (key
 `programs.digest:<membership>:<year>-W<week>`), so the job may run every hour. Only counts:
 no names, no reflections. Flushes.
 """

@@ -2,9 +2,11 @@
 
 Numbers come from assignments of the cohort, attributed to each person's current teams and
 limited to a leader's team scope. Whether leaders see individual people is the
-organisation's setting (owners always do; consultants never). When people are hidden, a
-team of 1-4 people would still show one person's completion, so such teams are merged into
-one "Other teams" row of at least MIN_REPORTING_GROUP people, or left out with the reason.
+organisation's setting (owners always do; consultants never). When people are hidden, which
+groups are shown is decided by `metrics.confidentiality.decide`, the one place that rule
+lives: the total, each clinic and each team form one family (measure: people, k =
+MIN_REPORTING_GROUP), so neither a small team nor "the total minus the teams shown" can
+single someone out. Hidden groups are listed with the reason.
 Nothing here reads `Assignment.reflection_text`: it is private to the staff member.
 """
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from orgwell.extensions import db
 from orgwell.home.services import MIN_REPORTING_GROUP
+from orgwell.metrics import confidentiality
+from orgwell.metrics.confidentiality import Node
 from orgwell.orgs.models import Membership, TeamAssignment
 from orgwell.programs.models import (
     Assignment,
@@ -28,8 +32,9 @@ from orgwell.programs.models import (
 )
 
 NO_TEAM = "No team"
-OTHER_TEAMS = f"Other teams (fewer than {MIN_REPORTING_GROUP} people each)"
+WHOLE_CLINIC = "{clinic} (all teams)"
 TOO_FEW = f"fewer than {MIN_REPORTING_GROUP} people"
+TOTAL_KEY = "total"
 
 
 def settings_for(org_id: int) -> ProgramSettings:
@@ -130,24 +135,38 @@ def scoped_assignments(cohort_ids, team_scope: set[int] | None) -> list[Assignme
     return list(db.session.scalars(stmt).unique())
 
 
+@dataclass(frozen=True)
+class HiddenRow:
+    """A group left out, and why (TOO_FEW or confidentiality.REASON_DIFFERENCING)."""
+
+    label: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.reason})"
+
+
 @dataclass
 class TeamBreakdown:
-    """Team rows and the total; `hidden` names the teams left out (and why: TOO_FEW)."""
+    """Team rows and the total; `hidden` names the groups left out and why."""
 
     rows: list[Counts]
     total: Counts
-    hidden: list[str] = field(default_factory=list)
+    hidden: list[HiddenRow] = field(default_factory=list)
     total_hidden: bool = False
+    total_reason: str | None = None
 
 
 def team_breakdown(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
                    day: date, *, hide_small: bool = False) -> TeamBreakdown:
-    """Per-team counts (a person counts in each current team in scope) and the total.
+    """Per-team counts and the total of `assignments`.
 
-    With `hide_small` (people are hidden from the viewer), teams of fewer than
-    MIN_REPORTING_GROUP people are merged into one OTHER_TEAMS row when that row reaches
-    the minimum, else left out (named in `hidden`); a total below it is hidden too.
+    A viewer who sees people gets one row per current team in scope (a person counts in
+    each). With `hide_small` (people are hidden from the viewer) the rows are the groups
+    `confidentiality.decide` shows (see `decided_breakdown`).
     """
+    if hide_small:
+        return decided_breakdown(assignments, teams_of, team_scope, day)
     rows: dict[object, Counts] = {}
     total = Counts("All teams")
     for assignment in assignments:
@@ -160,24 +179,66 @@ def team_breakdown(assignments, teams_of: dict[int, list], team_scope: set[int] 
                 rows[key] = Counts(team.label if team else NO_TEAM, team_id=key)
             rows[key].add(assignment, day)
     ordered = sorted(rows.values(), key=lambda r: (r.team_id is None, r.label))
-    if not hide_small:
-        return TeamBreakdown(ordered, total)
-    shown = [r for r in ordered if r.people >= MIN_REPORTING_GROUP]
-    small = [r for r in ordered if r.people < MIN_REPORTING_GROUP]
-    hidden = []
-    if small:
-        other = Counts(OTHER_TEAMS)
-        seen = set()
-        for row in small:
-            for assignment in row.items:
-                if assignment.id not in seen:  # someone in two small teams counts once
-                    seen.add(assignment.id)
-                    other.add(assignment, day)
-        if other.people >= MIN_REPORTING_GROUP:
-            shown.append(other)
-        else:
-            hidden = [r.label for r in small]
-    return TeamBreakdown(shown, total, hidden, total.people < MIN_REPORTING_GROUP)
+    return TeamBreakdown(ordered, total)
+
+
+def decided_breakdown(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
+                      day: date) -> TeamBreakdown:
+    """The family total > clinics > teams (and "No team"), decided once on people.
+
+    Each person counts in ONE team -- their most specific current team in scope, as the
+    metrics rollups attribute them -- so the groups nest and a clinic counts everyone in it
+    and its teams; someone counted in two teams would let their own numbers be worked out
+    from the total. The family is decided with k = MIN_REPORTING_GROUP: a shown group has
+    at least k people, and the total (or a clinic) minus the groups shown under it is 0 or
+    at least k people, so no hidden group can be derived. Hidden groups carry the reason.
+    """
+    total = Counts("All teams")
+    groups: dict[str, Counts] = {}
+    parents: dict[str, str] = {}
+    for assignment in assignments:
+        total.add(assignment, day)
+        team = _most_specific(teams_of.get(assignment.membership_id, []), team_scope)
+        for key, label, parent, team_id in _chain(team):
+            if key not in groups:
+                groups[key] = Counts(label, team_id=team_id)
+                parents[key] = parent
+            groups[key].add(assignment, day)
+    with_teams = set(parents.values())
+    for key, row in groups.items():
+        if key in with_teams:
+            row.label = WHOLE_CLINIC.format(clinic=row.label)
+    decision = confidentiality.decide(
+        [Node(TOTAL_KEY, None, (total.people,))]
+        + [Node(key, parents[key], (row.people,)) for key, row in groups.items()],
+        MIN_REPORTING_GROUP, too_few=TOO_FEW,
+    )
+    order = sorted(groups, key=lambda key: (key == NO_TEAM, groups[key].label))
+    return TeamBreakdown(
+        [groups[key] for key in order if decision.is_shown(key)],
+        total,
+        [HiddenRow(groups[key].label, decision.reason(key))
+         for key in order if not decision.is_shown(key)],
+        not decision.is_shown(TOTAL_KEY),
+        decision.reason(TOTAL_KEY),
+    )
+
+
+def _most_specific(teams, team_scope: set[int] | None):
+    """A team inside a clinic before a clinic, then the lowest id (metrics.rebuild does so)."""
+    teams = [t for t in teams if team_scope is None or t.id in team_scope]
+    return min(teams, key=lambda t: (t.parent_id is None, t.id), default=None)
+
+
+def _chain(team) -> list[tuple[str, str, str, int | None]]:
+    """(key, label, parent key, team id) of each group a person of `team` counts in."""
+    if team is None:
+        return [(NO_TEAM, NO_TEAM, TOTAL_KEY, None)]
+    if team.parent_id is None:
+        return [(f"clinic:{team.id}", team.name, TOTAL_KEY, team.id)]
+    clinic = team.parent
+    return [(f"team:{team.id}", team.label, f"clinic:{clinic.id}", team.id),
+            (f"clinic:{clinic.id}", clinic.name, TOTAL_KEY, clinic.id)]
 
 
 def team_rows(assignments, teams_of: dict[int, list], team_scope: set[int] | None,
@@ -291,15 +352,16 @@ class CohortProgress:
     total: Counts
     weeks: list[WeekRow]
     people: list[PersonRow] | None
-    hidden: list[str] = field(default_factory=list)
+    hidden: list[HiddenRow] = field(default_factory=list)
     total_hidden: bool = False
+    total_reason: str | None = None
 
 
 def cohort_progress(cohort: Cohort, *, team_scope: set[int] | None, show_people: bool,
                     day: date) -> CohortProgress:
     """Everything the cohort progress page shows, scoped to the caller's teams.
 
-    Without `show_people` small teams are merged or hidden (see `team_breakdown`).
+    Without `show_people` the groups shown are decided on people (see `decided_breakdown`).
     """
     assignments = scoped_assignments([cohort.id], team_scope)
     teams_of = current_teams_of({a.membership_id for a in assignments})
@@ -307,7 +369,7 @@ def cohort_progress(cohort: Cohort, *, team_scope: set[int] | None, show_people:
     weeks = weeks_by_team(found, assignments, cohort.start_on, day)
     people = person_rows(assignments, teams_of, day) if show_people else None
     return CohortProgress(cohort, found.rows, found.total, weeks, people, found.hidden,
-                          found.total_hidden)
+                          found.total_hidden, found.total_reason)
 
 
 @dataclass
@@ -355,7 +417,8 @@ def cohort_summaries(program: Program, team_scope: set[int] | None, day: date, *
                      hide_small: bool = False) -> list[CohortSummary]:
     """The program's cohorts that have people in scope, newest first, with totals.
 
-    With `hide_small` a total of fewer than MIN_REPORTING_GROUP people is marked hidden.
+    With `hide_small` a total of fewer than MIN_REPORTING_GROUP people is marked hidden (the
+    same decision the cohort page makes on its total).
     """
     cohorts = db.session.scalars(
         select(Cohort).filter_by(program_id=program.id)
@@ -369,6 +432,12 @@ def cohort_summaries(program: Program, team_scope: set[int] | None, day: date, *
     for assignment in assignments:
         cohort_id = cohort_of[assignment.enrollment_id]
         totals.setdefault(cohort_id, Counts("All")).add(assignment, day)
-    return [CohortSummary(c, totals[c.id],
-                          hide_small and totals[c.id].people < MIN_REPORTING_GROUP)
+    return [CohortSummary(c, totals[c.id], hide_small and not _total_shown(totals[c.id]))
             for c in cohorts if c.id in totals]
+
+
+def _total_shown(total: Counts) -> bool:
+    """A cohort total alone (no groups beside it) under the one confidentiality rule."""
+    return confidentiality.decide(
+        [Node(TOTAL_KEY, None, (total.people,))], MIN_REPORTING_GROUP
+    ).is_shown(TOTAL_KEY)

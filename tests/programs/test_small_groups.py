@@ -1,13 +1,17 @@
 """When people are hidden (team totals only, consultants, the leaders' digest), no number may
-point at one person: teams of fewer than 5 are merged or left out. Also per-team completion
-over time, and leaders' counts on the program list limited to their teams."""
+point at one person: the total, clinics and teams are decided by metrics.confidentiality (k =
+5 people), so neither a small team nor the total minus the teams shown is ever shown. Also
+per-team completion over time, and leaders' counts on the program list limited to their
+teams."""
 from __future__ import annotations
 
 from datetime import timedelta
 
+from orgwell.metrics.confidentiality import REASON_DIFFERENCING
 from orgwell.programs import digest, progress, release
 from orgwell.programs.learning import mark_complete
 from orgwell.programs.models import today
+from orgwell.programs.progress_csv import progress_csv
 from tests import factories
 from tests.programs.conftest import (
     MONDAY,
@@ -21,6 +25,8 @@ from tests.programs.conftest import (
 BASE = "/o/riverside/programs"
 BIG = "North clinic › Big PT"
 SMALL = ["North clinic", "North clinic › North PT"]
+CLINIC = "North clinic (all teams)"
+FEW = "fewer than 5 people"
 
 
 def _big_team(world, db, size=5):
@@ -40,12 +46,15 @@ def test_small_teams_are_left_out_when_people_are_hidden(program, world, db, at)
     assert [r.label for r in shown.teams] == [SMALL[0], BIG, SMALL[1]]  # people visible: all rows
     hidden = progress.cohort_progress(result.cohort, team_scope=None, show_people=False,
                                       day=today())
-    assert [(r.label, r.people) for r in hidden.teams] == [(BIG, 5)]
-    assert hidden.hidden == SMALL and not hidden.total_hidden  # 2 people: not merged
-    assert hidden.total.people == 7
+    # Big PT alone would leave 7 - 5 = 2 people (the clinic's own and North PT's) to be
+    # worked out from the total, so it goes too; the clinic counts all seven.
+    assert [(r.label, r.people) for r in hidden.teams] == [(CLINIC, 7)]
+    assert [(h.label, h.reason) for h in hidden.hidden] == [
+        (BIG, REASON_DIFFERENCING), (SMALL[1], FEW)]
+    assert not hidden.total_hidden and hidden.total.people == 7
 
 
-def test_small_teams_merge_into_other_teams_when_that_reaches_five(program, world, db, at):
+def test_small_teams_count_in_their_clinic_when_that_leaves_five(program, world, db, at):
     _big_team(world, db)
     for _ in range(3):
         factories.MembershipFactory(organisation=world["org_x"], teams=[world["team_a"]])
@@ -53,19 +62,37 @@ def test_small_teams_merge_into_other_teams_when_that_reaches_five(program, worl
     result = enroll_teams(program, [world["clinic_a"]])
     hidden = progress.cohort_progress(result.cohort, team_scope=None, show_people=False,
                                       day=today())
-    assert [(r.label, r.people) for r in hidden.teams] == [
-        (BIG, 5), ("Other teams (fewer than 5 people each)", 5)]
-    assert hidden.hidden == []
-    other = hidden.teams[1]
-    assert other.released == 5 * 2  # two modules released each, nobody counted twice
+    # The clinic minus Big PT is 5 people (its own and North PT's): both can be shown.
+    assert [(r.label, r.people) for r in hidden.teams] == [(CLINIC, 10), (BIG, 5)]
+    assert [(h.label, h.reason) for h in hidden.hidden] == [(SMALL[1], FEW)]
+    clinic = hidden.teams[0]
+    assert clinic.released == 10 * 2  # two modules released each, nobody counted twice
+
+
+def test_the_total_minus_the_teams_shown_never_gives_a_small_team_away(program, world, db, at):
+    """The old rule showed Big PT (5) and the total (6): 6 - 5 was South PT's one person."""
+    big = _big_team(world, db)
+    result = enroll_teams(program, [big, world["team_b"]])
+    data = progress.cohort_progress(result.cohort, team_scope=None, show_people=False,
+                                    day=today())
+    assert data.total.people == 6
+    # Showing the total would leave 6 - 5 = 1; hiding it keeps both rows of 5.
+    assert data.total_hidden and data.total_reason == REASON_DIFFERENCING
+    assert [(r.label, r.people) for r in data.teams] == [(CLINIC, 5), (BIG, 5)]
+    assert [(h.label, h.reason) for h in data.hidden] == [("South PT", FEW)]
+    assert all(w.total is None for w in data.weeks)
+    lines = progress_csv(data).strip().splitlines()  # the download shows the same rows
+    assert [line.split(",")[:4] for line in lines[1:]] == [
+        ["team", CLINIC, "", "5"], ["team", BIG, "", "5"]]
 
 
 def test_a_total_of_fewer_than_five_is_hidden_too(program, world, db, at):
     result = enroll_teams(program, [world["team_a"], world["team_b"]])
     hidden = progress.cohort_progress(result.cohort, team_scope=None, show_people=False,
                                       day=today())
-    assert hidden.teams == [] and hidden.total_hidden
-    assert hidden.hidden == ["North clinic › North PT", "South PT"]
+    assert hidden.teams == [] and hidden.total_hidden and hidden.total_reason == FEW
+    assert [(h.label, h.reason) for h in hidden.hidden] == [
+        ("North clinic (all teams)", FEW), ("North clinic › North PT", FEW), ("South PT", FEW)]
     assert all(w.total is None and w.teams == [] for w in hidden.weeks)
 
 
@@ -84,8 +111,9 @@ def test_leaders_with_team_totals_only_and_consultants_see_no_small_team(
         login(client, world[who])
         page = client.get(url)
         assert page.status_code == 200
-        assert "Not shown (fewer than 5 people" in page.text, who
-        assert "Totals are not shown" in page.text, who
+        assert "Not shown, so that nobody can be singled out" in page.text, who
+        assert "North clinic › North PT (fewer than 5 people)" in page.text, who
+        assert "Totals are not shown: fewer than 5 people" in page.text, who
         assert "50%" not in page.text, who  # staff_a's own completion rate
         csv_text = client.get(f"{url}/progress.csv").text
         assert csv_text.strip().splitlines() == [
@@ -113,9 +141,13 @@ def test_the_leaders_digest_leaves_out_small_teams_when_people_are_hidden(
     db.session.commit()
     to_leader = next(m for m in mails("programs.digest") if m.to_addr == world["leader_a"].email)
     text = to_leader.text_body
-    assert "Big PT: 5 enrolled" in text
-    assert "North PT:" not in text and "North clinic:" not in text
-    assert "Not shown (fewer than 5 people" in text and "North clinic › North PT" in text
+    # The same decision as the page: Big PT would give away the clinic's other 2 people.
+    assert "North clinic (all teams): 7 enrolled" in text
+    assert "Big PT:" not in text and "North PT:" not in text and "North clinic:" not in text
+    assert f"North clinic › North PT ({FEW})" in text
+    assert f"North clinic › Big PT ({REASON_DIFFERENCING})" in text
+    assert "Total: " in text  # 7 people, the clinic's own
+    assert "Not shown, so that nobody can be singled out:" in text
     to_owner = next(m for m in mails("programs.digest") if m.to_addr == world["owner_x"].email)
     assert "South PT: 1 enrolled" in to_owner.text_body  # owners see every team
 
