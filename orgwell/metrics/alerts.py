@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from orgwell.access import leader_team_ids
+from orgwell.after_commit import run_after_commit
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics import queries
@@ -43,7 +43,6 @@ SWEEP_HOURS = 48
 STALE_IMPORT_DAYS = 31
 TEAM_KINDS = ("clinic", "team")
 RESULTS_ENDPOINT = "metrics.team"
-_PENDING_KEY = "orgwell_metrics_alert_waves"
 
 
 @dataclass(frozen=True)
@@ -233,28 +232,18 @@ def queue_after_wave_closed(wave: Wave) -> None:
     computed here, so an alert problem can never stop a wave from closing. A hand-off lost
     after the commit is caught by the sweep.
     """
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
-    db.session.info.setdefault(_PENDING_KEY, set()).add(wave.id)
+    run_after_commit(db.session, _queue_alerts, [wave.id])
 
 
-def _after_commit(session: Session) -> None:
-    wave_ids = session.info.pop(_PENDING_KEY, None)
-    if not wave_ids:
-        return
+def _queue_alerts(wave_ids: list[int]) -> None:
     from worker.metrics_alerts import send_wave_alerts as task
 
-    for wave_id in sorted(wave_ids):
+    for wave_id in wave_ids:
         try:
             task.delay(wave_id)
         except Exception:  # noqa: BLE001 - the broker may be down; the sweep will catch up
             current_app.logger.warning("could not queue alerts of wave %s", wave_id,
                                        exc_info=True)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
 
 
 def recently_closed_wave_ids(hours: int = SWEEP_HOURS) -> list[int]:

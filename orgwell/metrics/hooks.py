@@ -10,7 +10,8 @@ wave closed     -> the wave's rollups are rebuilt from raw data (which also cove
                    the alert job is queued.
 program work    -> when a flush adds or changes an assignment (completed, excused, closed,
                    new), an enrollment, or someone's team, the programs concerned are noted;
-                   once that transaction COMMITS the worker rebuilds their week rollups
+                   once the outermost transaction COMMITS (orgwell/after_commit.py: not when
+                   a savepoint is released) the worker rebuilds their week rollups
                    (worker.metrics.refresh_program). The programs domain raises no events of
                    its own for these (its services change rows in many places), so the flush
                    is where every one of them can be seen; a rollback forgets them. What no
@@ -26,12 +27,12 @@ from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from orgwell.after_commit import run_after_commit
 from orgwell.metrics import alerts, rollups
 from orgwell.orgs.models import TeamAssignment
 from orgwell.programs.models import Assignment, Enrollment
 from orgwell.surveys import events
 
-_PENDING_KEY = "metrics.programs_changed"
 # Assignment columns the week rollups depend on (reminder counters and reflections do not).
 _ASSIGNMENT_COLUMNS = ("release_on", "due_on", "status", "completed_at", "excused_at",
                        "closed_at", "membership_id", "enrollment_id")
@@ -53,46 +54,51 @@ def register() -> None:
         events.WAVE_CLOSED_HOOKS.append(on_wave_closed)
     if not event.contains(Session, "after_flush", _note_program_changes):
         event.listen(Session, "after_flush", _note_program_changes)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
 
 
 def _note_program_changes(session: Session, flush_context) -> None:
-    """Remember the programs whose week rollups this flush changed (refreshed after commit)."""
+    """Note the programs whose week rollups this flush changed (refreshed after the commit)."""
     ids: dict[type, set[int]] = {Enrollment: set(), Assignment: set(), TeamAssignment: set()}
+    moved: set[int] = set()  # memberships whose team history changed
     programs: set[int] = set()
     changed = chain(session.new, session.deleted,
                     (obj for obj in session.dirty if _matters(obj)))
     for obj in changed:
-        if type(obj) not in ids:
+        if type(obj) not in (Enrollment, Assignment, TeamAssignment):
             continue
         state = inspect(obj)
+        # What the object itself holds: a deleted row can no longer be looked up, and a new
+        # one has no identity yet in after_flush (its keys are in its dict all the same).
         if state.identity:
             ids[type(obj)].add(state.identity[0])
-        # What the object itself still holds: a deleted row can no longer be looked up.
+        if isinstance(obj, TeamAssignment):
+            moved.add(state.dict.get("membership_id"))
+            continue
         if isinstance(obj, Enrollment):
             programs.add(state.dict.get("program_id"))
-        elif isinstance(obj, Assignment) and state.dict.get("enrollment_id") is not None:
+        elif state.dict.get("enrollment_id") is not None:
             ids[Enrollment].add(state.dict["enrollment_id"])
-    if not any(ids.values()):
-        return
+    moved.discard(None)
     # Core statements on the flush's own connection: an ORM query here would autoflush.
     connection = session.connection()
     looked_up = (
-        (Enrollment, select(Enrollment.program_id).where(Enrollment.id.in_(ids[Enrollment]))),
-        (Assignment, select(Enrollment.program_id)
+        (ids[Enrollment], select(Enrollment.program_id)
+         .where(Enrollment.id.in_(ids[Enrollment]))),
+        (ids[Assignment], select(Enrollment.program_id)
          .join(Assignment, Assignment.enrollment_id == Enrollment.id)
          .where(Assignment.id.in_(ids[Assignment]))),
-        (TeamAssignment, select(Enrollment.program_id)
+        (moved, select(Enrollment.program_id).where(Enrollment.membership_id.in_(moved))),
+        # A changed row loaded before the last commit may hold only what was changed.
+        (ids[TeamAssignment], select(Enrollment.program_id)
          .join(TeamAssignment, TeamAssignment.membership_id == Enrollment.membership_id)
          .where(TeamAssignment.id.in_(ids[TeamAssignment]))),
     )
-    for model, query in looked_up:
-        if ids[model]:
+    for wanted, query in looked_up:
+        if wanted:
             programs.update(connection.scalars(query.distinct()))
     programs.discard(None)
     if programs:
-        session.info.setdefault(_PENDING_KEY, set()).update(programs)
+        run_after_commit(session, queue_refreshes, programs)
 
 
 def _matters(obj) -> bool:
@@ -103,19 +109,13 @@ def _matters(obj) -> bool:
     return any(state.attrs[name].history.has_changes() for name in _ASSIGNMENT_COLUMNS)
 
 
-def _after_commit(session: Session) -> None:
-    program_ids = session.info.pop(_PENDING_KEY, None)
-    if not program_ids:
-        return
+def queue_refreshes(program_ids: list[int]) -> None:
+    """After the commit: ask the worker to rebuild the week rollups of `program_ids`."""
     from worker.metrics import refresh_program
 
-    for program_id in sorted(program_ids):
+    for program_id in program_ids:
         try:
             refresh_program.delay(program_id)
         except Exception:  # noqa: BLE001 - the broker may be down; the hourly refresh repairs
             current_app.logger.warning("could not queue the rollups of program %s",
                                        program_id, exc_info=True)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)

@@ -59,19 +59,37 @@ def rebuild_program_weeks(org: Organisation, today: date | None = None) -> int:
     Counts are as of the end of each week (today for the current week), cumulative, for every
     week from the first release to today. Excused assignments and assignments closed by then
     are no longer expected, so they leave `released`. A person counts in the team they were
-    in at the end of the week (the most specific one), or in no team, and the team in the
+    in at the end of the week (the most specific one), after leaving every team in the last
+    one they were in, or else in no team, and the team in the
     clinic it had when the week was first rolled up (`_delete_weeks`); `people` counts the
-    distinct people with work of the program released by then in that team and week --
-    excused and closed work included: a person excused from everything is still one of the
-    people whose zeros the counts show.
+    distinct people with work counted in that team and week (released and still expected:
+    open, completed or overdue). Work excused or closed by then counts nowhere, so it does
+    not count its person either: a leaver (no team after leaving) would otherwise stand as a
+    no-team group of people with nothing released, hiding the organisation's completion for
+    every later week.
+
+    Only the programs listed (and then locked) are deleted and written: a program created
+    meanwhile is left to its own `rebuild_program`; writing it here too, beside that rebuild,
+    could insert its rows twice.
     """
     program_ids = db.session.scalars(
-        select(Program.id).where(Program.organisation_id == org.id).order_by(Program.id)
+        select(Program.id).where(Program.organisation_id == org.id)
     ).all()
-    for program_id in program_ids:  # in id order, so two rebuilds never deadlock
-        _lock_program(program_id)
-    clinics = _delete_weeks(ProgramWeekRollup.organisation_id == org.id)
-    return _write_weeks(org.id, None, today or utcnow().date(), clinics)
+    return rebuild_programs(org.id, program_ids, today)
+
+
+def rebuild_programs(org_id: int, program_ids, today: date | None = None) -> int:
+    """`rebuild_program_weeks` for `program_ids` of organisation `org_id` and nothing else:
+    their rows are locked, deleted and written again; every other program's rows stay as they
+    are. Returns the rows written. Flushes only."""
+    locked = [
+        program_id for program_id in sorted(set(program_ids))  # in id order: no deadlock
+        if _lock_program(program_id) is not None
+    ]
+    if not locked:
+        return 0
+    clinics = _delete_weeks(ProgramWeekRollup.program_id.in_(locked))
+    return _write_weeks(org_id, locked, today or utcnow().date(), clinics)
 
 
 def rebuild_program(program_id: int, today: date | None = None) -> int:
@@ -85,7 +103,7 @@ def rebuild_program(program_id: int, today: date | None = None) -> int:
     if program is None:
         return 0
     clinics = _delete_weeks(ProgramWeekRollup.program_id == program_id)
-    return _write_weeks(program.organisation_id, program_id, today or utcnow().date(), clinics)
+    return _write_weeks(program.organisation_id, [program_id], today or utcnow().date(), clinics)
 
 
 def _lock_program(program_id: int) -> Program | None:
@@ -117,16 +135,15 @@ def _delete_weeks(condition) -> dict[tuple, int]:
     return {(program, team, week): clinic for program, team, week, clinic in rows if clinic}
 
 
-def _write_weeks(org_id: int, program_id: int | None, today: date,
+def _write_weeks(org_id: int, program_ids: list[int], today: date,
                  clinics: dict[tuple, int]) -> int:
-    query = (
+    """Insert the week rows of `program_ids` (locked, their old rows deleted)."""
+    rows = db.session.execute(
         select(Assignment, Enrollment.program_id)
         .join(Enrollment, Enrollment.id == Assignment.enrollment_id)
-        .where(Assignment.organisation_id == org_id, Assignment.release_on <= today)
-    )
-    if program_id is not None:
-        query = query.where(Enrollment.program_id == program_id)
-    rows = db.session.execute(query).all()
+        .where(Assignment.organisation_id == org_id, Assignment.release_on <= today,
+               Enrollment.program_id.in_(program_ids))
+    ).all()
     if not rows:
         db.session.flush()
         return 0
@@ -144,11 +161,11 @@ def _write_weeks(org_id: int, program_id: int | None, today: date,
             as_of = min(week + timedelta(days=6), today)
             if assignment.release_on > as_of:
                 continue
-            team_id = _team_on(history.get(assignment.membership_id, ()), as_of)
-            people.setdefault((program, team_id, week), set()).add(assignment.membership_id)
             state = _state_on(assignment, as_of)
             if state is None:
                 continue
+            team_id = _team_on(history.get(assignment.membership_id, ()), as_of)
+            people.setdefault((program, team_id, week), set()).add(assignment.membership_id)
             counts[(program, team_id, week, "released")] += 1
             if state != "open":
                 counts[(program, team_id, week, state)] += 1
@@ -209,8 +226,16 @@ def _team_history(org_id: int) -> dict[int, list[tuple[date, date | None, int, b
 
 
 def _team_on(spans, day: date) -> int | None:
+    """The team someone counts in on `day`: the most specific one they are in, else the one
+    they were last in (a leaver's finished work stays with the team that did it: moved to a
+    no-team group of one it would hide the organisation's completion for every later week),
+    else None (never in a team by then)."""
     current = [
         (not is_team, team_id) for started, ended, team_id, is_team in spans
         if started <= day and (ended is None or ended > day)
     ]
-    return min(current)[1] if current else None
+    if current:
+        return min(current)[1]
+    ended = [(ended, is_team, -team_id) for started, ended, team_id, is_team in spans
+             if started <= day and ended is not None and ended <= day]
+    return -max(ended)[2] if ended else None

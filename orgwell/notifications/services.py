@@ -1,8 +1,9 @@
 """Mail through the transactional outbox: queueing, sending, and the sweep.
 
 `queue_mail` adds an outbox row in the caller's transaction; nothing is sent until that
-transaction commits. After a commit, the ids of the rows it added are handed to the worker
-(`_after_commit`). If that hand-off is lost (broker down, crash right after the commit),
+transaction commits. After the outermost commit (orgwell/after_commit.py: a released
+savepoint is not one), the ids of the rows it added are handed to the worker
+(`_queue_sending`). If that hand-off is lost (broker down, crash right after the commit),
 the periodic sweep (`requeue_due_messages`) finds the pending row and queues it again.
 
 Sending is two transactions: `claim_message` turns a row from pending to sending (one
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import and_, event, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, update
 
+from orgwell.after_commit import listen, run_after_commit
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.notifications.mailer import MailError, get_backend
@@ -36,8 +37,6 @@ def _stale_claim() -> timedelta:
 def _sweep_grace() -> timedelta:
     """How long a due row may wait for its queued task before the sweep queues another."""
     return timedelta(seconds=current_app.config["MAIL_SWEEP_GRACE_SECONDS"])
-
-_PENDING_KEY = "orgwell_outbox_ids"
 
 
 def queue_mail(
@@ -66,34 +65,26 @@ def queue_mail(
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, set()).add(message.id)
+    run_after_commit(db.session, _queue_sending, [message.id])
     return message
 
 
 def init_dispatch() -> None:
-    """Listen for commits on every session: hand the new outbox rows to the worker."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+    """Listen for commits on every session (the factory calls this; queueing does too)."""
+    listen()
 
 
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids:
-        return
+def _queue_sending(message_ids: list[int]) -> None:
+    """After the commit that added them: hand the new outbox rows to the worker."""
     from worker.mail import send_message
 
-    for message_id in sorted(ids):
+    for message_id in message_ids:
         try:
             send_message.delay(message_id)
         except Exception:  # noqa: BLE001 - the broker may be down; the sweep will resend
             current_app.logger.warning(
                 "could not queue outbox message %s", message_id, exc_info=True
             )
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -252,7 +243,7 @@ def requeue_due_messages() -> list[int]:
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
-    db.session.info.setdefault(_PENDING_KEY, set()).update(ids)
+    run_after_commit(db.session, _queue_sending, ids)
     return sorted(ids)
 
 

@@ -105,46 +105,6 @@ def campaign_waves(campaign: Campaign) -> list[Wave]:
     )
 
 
-@dataclass(frozen=True)
-class WaveTotals:
-    """What the wave table may show of one wave: None is not shown, and `note` says why."""
-
-    invited: int | None
-    answered: int | None
-    rate: float | None  # only when both counts are shown
-    note: str | None = None  # "fewer than 5 so far", or the results' reason for a closed wave
-
-
-def wave_totals(wave: Wave, k: int, closed_cell=None) -> WaveTotals:
-    """The wave's invited and answered counts and response rate, as far as they may be shown.
-
-    A CLOSED wave shows exactly the organisation total of the results pages: `closed_cell`
-    is its participation cell from `orgwell.metrics.queries.wave_totals` (one confidentiality
-    decision per wave, so this table can never show a total the results hid, and a hidden one
-    carries the same reason). An OPEN wave has no results yet; it shows a live count of the
-    whole wave -- never per team -- once k have answered (in a group of two, "1 answered"
-    tells the other who did), and "fewer than k so far" until then; the invited count shows
-    from k invited. An imported wave has no invitations, so no invited count or rate.
-    """
-    imported = wave.source == "import"
-    if wave.status == "closed":
-        if closed_cell is None or closed_cell.suppressed:
-            reason = closed_cell.reason if closed_cell is not None else None
-            return WaveTotals(None, None, None, reason or f"fewer than {k} responses")
-        if imported:
-            return WaveTotals(None, closed_cell.responded, None)
-        return WaveTotals(closed_cell.invited, closed_cell.responded, closed_cell.rate)
-    invited = wave.invited_count if wave.invited_count >= k else None
-    answered = wave.responded_count if wave.responded_count >= k else None
-    rate = (
-        answered / invited
-        if invited is not None and answered is not None and not imported
-        else None
-    )
-    return WaveTotals(invited, answered, rate, None if answered is not None else
-                      f"fewer than {k} so far")
-
-
 def next_wave_date(campaign: Campaign, today: date) -> date | None:
     """The date the next scheduled wave opens, or None (paused, ended, or a one-off done)."""
     if campaign.status != "active":

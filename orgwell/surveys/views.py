@@ -5,10 +5,10 @@ leader sees and runs only campaigns of the teams they lead (see surveys/campaign
 access hook resolves `<campaign_id>` with that rule, so any other campaign is a 404.
 
 Per wave the pages show the whole wave's invited and responded counts and the response rate
-(`campaigns.wave_totals`): for a closed wave the organisation total of the results pages,
-with their confidentiality decision and reason (`orgwell.metrics.queries.wave_totals`); for an
-open wave a live total once k have answered. Never who answered, and no per-team counts:
-those are the metrics pages' job, with k.
+(`orgwell.surveys.wave_totals`): for a closed wave the organisation total of the results
+pages, with their confidentiality decision and reason (`orgwell.metrics.queries.wave_totals`);
+for an open wave no count, only whether k have answered yet. Never who answered, and no
+per-team counts: those are the metrics pages' job, with k.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from orgwell.surveys.forms import CampaignForm, ConfirmForm
 from orgwell.surveys.invitations import closes_label
 from orgwell.surveys.models import Campaign
 from orgwell.surveys.schedule import SCHEDULE_LABELS, manual_close
+from orgwell.surveys.wave_totals import wave_totals
 from orgwell.surveys.waves import audience
 
 bp = Blueprint("surveys", __name__, url_prefix="/o/<slug>/surveys")
@@ -92,8 +93,7 @@ def detail(slug, campaign_id):
         "surveys/detail.html",
         campaign=campaign,
         waves=waves,
-        totals={w.id: service.wave_totals(w, campaign.threshold_k, closed.get(w.id))
-                for w in waves},
+        totals={w.id: wave_totals(w, campaign.threshold_k, closed.get(w.id)) for w in waves},
         next_date=service.next_wave_date(campaign, utcnow().date()),
         closes_label=closes_label,
         may_edit=g.acting_as in ("owner", "leader"),

@@ -38,6 +38,7 @@ from orgwell.extensions import db
 from orgwell.metrics import alerts, dashboard, queries
 from orgwell.metrics.rebuild import rebuild_program_weeks, week_start
 from orgwell.notifications.models import OutboxMessage
+from orgwell.orgs import staff
 from orgwell.orgs.models import Membership, Team, TeamAssignment
 from orgwell.orgs.services import update_team
 from orgwell.programs import enrollment, library
@@ -105,17 +106,22 @@ def start(rng: random.Random, index: int) -> Scenario:
     return scn
 
 
-def run_wave(scn: Scenario, number: int, rng: random.Random) -> None:
-    """Wave `number` (0-2): a program starts before wave 1, a team moves before wave 2."""
+def run_wave(scn: Scenario, number: int, rng: random.Random, while_open=None) -> None:
+    """Wave `number` (0-2): a program starts before wave 1; before wave 2 one of its people
+    leaves, another moves to another team, and a team moves to another clinic. Once the
+    answers are in, `while_open(wave)` looks before the wave closes."""
     opens_on = FIRST_WAVE + WAVE_GAP * number
     if number == 1:
         _enroll(scn.program, rng.choice(scn.practice.clinics), opens_on - timedelta(days=14),
                 rng)
     if number == 2:
+        _leave_and_move(scn, opens_on - timedelta(days=10), rng)
         scn.moved_on = opens_on - timedelta(days=7)
         _move_a_small_team(scn, rng)
     wave = open_survey_wave(scn.practice, opens_on, k=K, instrument=INSTRUMENT)
     _answer(wave, rng)
+    if while_open is not None:
+        while_open(wave)
     close_wave(wave)
     alerts.send_wave_alerts(wave.id)
     db.session.commit()
@@ -159,6 +165,33 @@ def _enroll(program, clinic, start_on: date, rng: random.Random) -> None:
             done = a.release_on + timedelta(days=rng.randint(0, 20))
             a.status, a.completed_at = "completed", datetime(done.year, done.month, done.day,
                                                              12, tzinfo=UTC)
+    db.session.commit()
+
+
+def _leave_and_move(scn: Scenario, day: date, rng: random.Random) -> None:
+    """Two enrolled staff (when there are): one leaves on `day` (their open work is closed
+    that day), one moves to another team. A leaver must not become a no-team group of one
+    that hides the organisation's completion from then on."""
+    enrolled = db.session.scalars(
+        select(Membership).join(Assignment, Assignment.membership_id == Membership.id)
+        .where(Membership.organisation_id == scn.org.id, Membership.role == "staff")
+        .distinct().order_by(Membership.id)).all()
+    if len(enrolled) < 2:
+        return
+    leaver, mover = rng.sample(enrolled, 2)
+    staff.mark_leaver(leaver, day)
+    left = datetime(day.year, day.month, day.day, 17, tzinfo=UTC)
+    for a in db.session.scalars(select(Assignment).filter_by(membership_id=leaver.id,
+                                                             status="closed")):
+        a.closed_at = left  # the leaver hook closes with the clock; the scenario runs earlier
+    current = db.session.scalars(select(TeamAssignment).filter_by(
+        membership_id=mover.id, ended_on=None)).all()
+    others = [t for t in scn.practice.teams + scn.practice.clinics
+              if t.id not in {c.team_id for c in current}]
+    for assignment in current:
+        assignment.ended_on = day
+    db.session.add(TeamAssignment(membership_id=mover.id, team_id=rng.choice(others).id,
+                                  started_on=day))
     db.session.commit()
 
 
@@ -227,8 +260,13 @@ def truth_of(scn: Scenario) -> Truth:
             add(team_id, f"n:{scale}", count)
         counts[period] = table
         version_at[period] = 0 if wave.opens_on < scn.moved_on else 1
-    team_of = dict(db.session.execute(select(TeamAssignment.membership_id, TeamAssignment.team_id)
-                                      .where(TeamAssignment.ended_on.is_(None))).all())
+    spans: dict = {}
+    for membership_id, started, ended, team_id, parent_id in db.session.execute(
+            select(TeamAssignment.membership_id, TeamAssignment.started_on,
+                   TeamAssignment.ended_on, Team.id, Team.parent_id)
+            .join(Team, Team.id == TeamAssignment.team_id)
+            .where(Team.organisation_id == scn.org.id)):
+        spans.setdefault(membership_id, []).append((started, ended, team_id, parent_id))
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.organisation_id == scn.org.id)).all()
     for today in scn.looked:
@@ -237,9 +275,9 @@ def truth_of(scn: Scenario) -> Truth:
             table = {}
             people: dict = {}
             for a in assignments:
-                if a.release_on > as_of:
+                if a.release_on > as_of or _no_longer_expected(a, as_of):
                     continue
-                atom = team_of.get(a.membership_id) or 0
+                atom = _atom_on(spans.get(a.membership_id, ()), as_of)
                 row = table.setdefault(atom, {m: 0 for m in adversary.COMPLETION_MEASURES})
                 done = a.completed_at is not None and a.completed_at.date() <= as_of
                 row["released"] += 1
@@ -255,6 +293,25 @@ def truth_of(scn: Scenario) -> Truth:
         names[team.id] = f"{team.name} ({'own members' if team.parent_id is None else 'team'}"
         names[team.id] += f" {team.id})"
     return Truth(K, counts, scn.versions, version_at, names)
+
+
+def _no_longer_expected(a, day: date) -> bool:
+    """Excused or closed by `day`: such work counts nowhere, and does not count its person."""
+    return any(a.status == status and at is not None and at.date() <= day
+               for status, at in (("excused", a.excused_at), ("closed", a.closed_at)))
+
+
+def _atom_on(spans, day: date) -> int:
+    """Where a person's work counts on `day`: the team they are in (a team before a clinic),
+    else the last one they were in (a leaver), else 0 (never in a team by then)."""
+    now = sorted((parent is None, team) for started, ended, team, parent in spans
+                 if started <= day and (ended is None or ended > day))
+    if now:
+        return now[0][1]
+    before = sorted(((ended, parent is not None, -team) for started, ended, team, parent
+                     in spans if ended is not None and started <= day and ended <= day),
+                    reverse=True)
+    return -before[0][2] if before else 0
 
 
 def _weeks(assignments, today: date) -> list[tuple]:
@@ -372,10 +429,12 @@ class Reader:
         body = self.viewer.client.get(f"{api}/participation", headers=headers).get_json()
         adversary.read_api(body, self.view("API participation"), None)
 
-    def campaign_page(self) -> None:
-        page = self.viewer.client.get(f"{self.base}/surveys/{self.scn.waves[0].campaign_id}")
+    def campaign_page(self, campaign_id: int | None = None,
+                      surface: str = "campaign page") -> None:
+        campaign_id = campaign_id or self.scn.waves[0].campaign_id
+        page = self.viewer.client.get(f"{self.base}/surveys/{campaign_id}")
         if page.status_code == 200:  # leaders do not see an organisation-wide campaign
-            adversary.read_campaign_page(page.get_data(as_text=True), self.view("campaign page"),
+            adversary.read_campaign_page(page.get_data(as_text=True), self.view(surface),
                                          "org")
 
     def mails(self) -> None:
@@ -413,6 +472,18 @@ class Reader:
                 query = "&".join(f"team={t}" for t in chosen)
                 self.page(f"/results/?scale={scale}&{query}", f"overview {scale} {query}",
                           scale)
+
+
+def look_while_open(scn: Scenario, who: list[Viewer], wave, when: int, views: list) -> None:
+    """The campaign page while `wave` is open, its answers in: anything it shows then is seen
+    for good, whatever the close decides."""
+    periods = {}
+    for shown in (*scn.waves, wave):  # the closed waves are in the table too
+        period = ("wave", shown.opens_on, shown.opens_on)
+        periods[shown.opens_on] = periods[("wave-id", shown.id)] = period
+    for viewer in who:
+        reader = Reader(scn, viewer, viewer.scope(scn.org), when, periods, views)
+        reader.campaign_page(wave.campaign_id, "campaign page (open wave)")
 
 
 def _teams_in(scn: Scenario, scope) -> list[int]:
@@ -546,7 +617,9 @@ def test_no_group_under_k_can_be_derived_from_all_surfaces_together(app):
         who = viewers(scn, app)
         views, references, scopes = [], {}, {}
         for number in range(3):
-            run_wave(scn, number, rng)
+            # Waves 0 and 1 run in the tree of the first collection, wave 2 in the last.
+            run_wave(scn, number, rng, while_open=lambda wave, scn=scn, who=who, views=views,
+                     when=number // 2: look_while_open(scn, who, wave, when, views))
             if number == 1:  # seen before the team moves
                 collect(scn, who, 0, rng, views, references, scopes)
         collect(scn, who, 1, rng, views, references, scopes)

@@ -14,7 +14,8 @@ from orgwell.extensions import db
 from orgwell.metrics import figures, queries
 from orgwell.metrics.confidentiality import REASON_DIFFERENCING
 from orgwell.metrics.models import ParticipationRollup, ProgramWeekRollup, ScaleRollup
-from orgwell.metrics.rebuild import rebuild_program_weeks, week_start
+from orgwell.metrics.rebuild import rebuild_program_weeks, rebuild_programs, week_start
+from orgwell.orgs import staff
 from orgwell.orgs.services import update_team
 from orgwell.programs import enrollment, library
 from orgwell.programs.models import Assignment
@@ -217,3 +218,78 @@ def test_a_results_page_says_why_completion_is_hidden(world, client, time_machin
     weeks = [r for r in rows if r["table"].startswith("Program")]
     assert weeks and all(r["suppressed"] == "yes" and r["reason"] == "fewer than 5 people"
                          and r["released"] == "" for r in weeks)
+
+
+def test_a_leaver_and_a_mover_keep_the_organisations_completion_shown(world, time_machine):
+    """North PT 6, South PT 6, all enrolled. In week 1 one of North PT completes work; in
+    week 2 they leave (their open work is closed) and one of South PT moves to North PT. A
+    leaver counted nowhere-in-particular would be a no-team group of one under k, and the
+    organisation total, which gives that group away, would be hidden for every later week."""
+    monday = date(2026, 3, 2)
+    time_machine.move_to(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False)
+    for team in (world["team_a"], world["team_b"]):
+        for _ in range(6 - 1):
+            factories.MembershipFactory(organisation=world["org_x"], teams=[team])
+    program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+    db.session.commit()
+    enrollment.enroll(program, start_on=monday, team_ids=[world["team_a"].id, world["team_b"].id],
+                      notify=False, day=monday)
+    db.session.commit()
+    leaver = world["staff_a"].memberships[0]
+    mover = world["staff_b"].memberships[0]
+    done = db.session.scalars(select(Assignment).filter_by(membership_id=leaver.id)
+                              .order_by(Assignment.release_on)).first()
+    done.status, done.completed_at = "completed", datetime(2026, 3, 3, 12, tzinfo=UTC)
+    db.session.commit()
+    time_machine.move_to(datetime(2026, 3, 11, 9, tzinfo=UTC), tick=False)
+    staff.mark_leaver(leaver, date(2026, 3, 11))
+    staff.update_person(mover, team_ids=[world["team_a"].id], role="staff",
+                        job_title=mover.job_title, patient_facing=True, on_leave=False)
+    db.session.commit()
+    assert db.session.scalars(select(Assignment.status).filter_by(membership_id=leaver.id)
+                              .where(Assignment.status == "closed")).first()
+
+    today = monday + timedelta(days=20)
+    rebuild_program_weeks(world["org_x"], today)
+    db.session.commit()
+    rows = db.session.scalars(select(ProgramWeekRollup)).all()
+    assert all(r.team_id is not None and r.released > 0 for r in rows)
+    later = [r for r in rows if r.week_start > monday]
+    assert {r.team_id: r.people for r in later} == {
+        # North PT: its 5 others, the mover, and the leaver with the work they finished there.
+        world["team_a"].id: 7, world["team_b"].id: 5}
+    # The leaver's finished work still counts, every week.
+    assert all(r.completed == (r.team_id == world["team_a"].id) for r in later)
+    cells = queries.completion_series(world["org_x"], team_scope=None)
+    org_cells = [c for c in cells if c.group.kind == "organisation"]
+    assert len(org_cells) == 3 and not any(c.suppressed for c in org_cells)
+
+
+def test_the_rebuild_writes_only_the_programs_it_locked(world, time_machine):
+    """A program created after the hourly rebuild listed the programs is left to its own
+    rebuild: the org-wide one deletes and inserts the locked programs' rows only."""
+    monday = date(2026, 3, 2)
+    time_machine.move_to(datetime(2026, 3, 9, 9, tzinfo=UTC), tick=False)
+    first = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+    second = library.copy_template(world["org_x"], "stress-reset", created_by=world["owner_x"])
+    db.session.commit()
+    for program in (first, second):
+        enrollment.enroll(program, start_on=monday, team_ids=[world["team_a"].id],
+                          notify=False, day=monday)
+    db.session.commit()
+    assert rebuild_program_weeks(world["org_x"], monday + timedelta(days=7)) > 0
+    db.session.commit()
+
+    def weeks_of(program):
+        return {(r.team_key, r.week_start, r.released) for r in db.session.scalars(
+            select(ProgramWeekRollup).filter_by(program_id=program.id))}
+
+    second_rows = weeks_of(second)
+    assert second_rows and weeks_of(first)
+    # `second` as if created between the listing and the writing: its rows are its own
+    # rebuild's, which may be running now; a later week for `first` only.
+    written = rebuild_programs(world["org_x"].id, [first.id], monday + timedelta(days=14))
+    db.session.commit()
+    assert written == len(weeks_of(first)) and weeks_of(second) == second_rows
+    assert {w for _, w, _ in weeks_of(first)} == {monday, monday + timedelta(days=7),
+                                                  monday + timedelta(days=14)}
