@@ -2,7 +2,7 @@
 
 Owners get the whole organisation, leaders their teams (and the teams inside their
 clinics). When the organisation hides people from leaders, the groups shown are those the
-cohort page and its CSV show (progress.team_breakdown: one confidentiality decision), each
+cohort page and its CSV show (breakdown.team_breakdown: one confidentiality decision), each
 hidden one named with the reason. One mail per person and ISO week (key
 `programs.digest:<membership>:<year>-W<week>`), so the job may run every hour. Only counts:
 no names, no reflections. Flushes.
@@ -17,13 +17,9 @@ from orgwell.access import leader_team_ids
 from orgwell.extensions import db
 from orgwell.notifications.services import queue_mail
 from orgwell.orgs.models import Membership
+from orgwell.programs.breakdown import team_breakdown
 from orgwell.programs.models import Enrollment, Program
-from orgwell.programs.progress import (
-    current_teams_of,
-    may_see_people,
-    scoped_assignments,
-    team_breakdown,
-)
+from orgwell.programs.progress import current_teams_of, may_see_people, scoped_assignments
 from orgwell.programs.release import already_queued, external_url
 
 
