@@ -15,12 +15,12 @@ from orgwell.orgs.models import (
     TeamAssignment,
 )
 from orgwell.privacy.models import Erasure
+from orgwell.programs.leave_models import LeavePeriod
 from orgwell.programs.models import (
     Assignment,
     Cohort,
     CohortTeam,
     Enrollment,
-    LeavePeriod,
     Module,
     PracticeLogEntry,
     Program,

@@ -15,12 +15,12 @@ from orgwell.extensions import db
 from orgwell.orgs.models import Membership, Organisation
 from orgwell.privacy.registry import register
 from orgwell.privacy.scope import jsonable, org_rows, rows_of
+from orgwell.programs.leave_models import LeavePeriod
 from orgwell.programs.models import (
     Assignment,
     Cohort,
     CohortTeam,
     Enrollment,
-    LeavePeriod,
     Module,
     PracticeLogEntry,
     Program,

@@ -21,13 +21,13 @@ from orgwell.orgs.services import FieldError
 from orgwell.programs import release
 from orgwell.programs.builder import add_assignment, set_dates
 from orgwell.programs.learning import refresh_enrollment
+from orgwell.programs.leave_models import LeavePeriod
 from orgwell.programs.models import (
     OPEN_STATUSES,
     Assignment,
     Cohort,
     CohortTeam,
     Enrollment,
-    LeavePeriod,
     Program,
     ProgramVersion,
     today,

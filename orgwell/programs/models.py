@@ -22,8 +22,8 @@ Contract (other code relies on it):
 * `Assignment.reflection_text` is PRIVATE to the staff member it belongs to: it is never shown
   to leaders, owners or consultants, never exported (CSV, API, digest mails). Only the staff
   member's own pages may render it.
-* `LeavePeriod` records time away; while a period is open the person's open assignments have
-  no due date and get no reminders; when it ends, due dates move by the days away.
+* `LeavePeriod` (leave_models.py) records time away; while a period is open the person's open
+  assignments have no due date and get no reminders; when it ends, due dates move by the days away.
 * `ProgramSettings` (one row per organisation, optional -- missing means defaults): whether
   leaders see per-person completion (`leaders_see_people`, default True) or team aggregates only.
 
@@ -387,24 +387,3 @@ class PracticeLogEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     assignment: Mapped[Assignment] = relationship(back_populates="practice_entries")
-
-
-class LeavePeriod(db.Model):
-    """Time away: no due dates or reminders while open; due dates move by its length after."""
-
-    __tablename__ = "program_leave_periods"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
-    membership_id: Mapped[int] = mapped_column(
-        ForeignKey("memberships.id", ondelete="CASCADE"), index=True
-    )
-    started_on: Mapped[date]
-    ended_on: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def days_away(self) -> int | None:
-        return None if self.ended_on is None else (self.ended_on - self.started_on).days

@@ -15,12 +15,12 @@ from orgwell.auth.models import ApiToken, UserSession, UserToken
 from orgwell.extensions import db
 from orgwell.notifications.models import DevMail, OutboxMessage
 from orgwell.orgs.models import ImportJob
+from orgwell.programs.leave_models import LeavePeriod
 from orgwell.programs.models import (
     Assignment,
     Cohort,
     CohortTeam,
     Enrollment,
-    LeavePeriod,
     Module,
     PracticeLogEntry,
     Program,

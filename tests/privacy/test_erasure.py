@@ -11,7 +11,8 @@ from orgwell.notifications.models import OutboxMessage
 from orgwell.orgs.models import Membership
 from orgwell.privacy import erasure
 from orgwell.privacy.models import Erasure
-from orgwell.programs.models import Assignment, LeavePeriod
+from orgwell.programs.leave_models import LeavePeriod
+from orgwell.programs.models import Assignment
 from orgwell.surveys.models import Invitation, Response, WaveMember
 from tests import factories
 from tests.privacy.conftest import EMAIL, NAME, text_hits

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from orgwell.orgs import staff as people
 from orgwell.programs import enrollment, release
-from orgwell.programs.models import LeavePeriod, today
+from orgwell.programs.leave_models import LeavePeriod
+from orgwell.programs.models import today
 from tests.programs.conftest import (
     MONDAY,
     assignment_of,
