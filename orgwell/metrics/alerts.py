@@ -22,6 +22,7 @@ than STALE_IMPORT_DAYS (history being loaded, not news).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -127,15 +128,14 @@ def find_alerts(wave: Wave) -> list[Alert]:
     org = _organisation(wave.organisation_id)
     instrument_version = wave.campaign.instrument_version
     found = []
+    window = queries.Filters(instrument=instrument_version.key,
+                             date_from=before_wave.opens_on, date_to=wave.opens_on)
+    loaded = queries.load_waves(org, window)  # every scale of both waves, read once
     for scale in instrument_version.instrument.scales:
         if scale.direction != "higher_is_worse":
             continue
-        _k, cells = queries.burnout_series(
-            org,
-            queries.Filters(instrument=instrument_version.key, scale=scale.key,
-                            date_from=before_wave.opens_on, date_to=wave.opens_on),
-            team_scope=None,
-        )
+        cells = queries.burnout_cells(loaded, dataclasses.replace(window, scale=scale.key),
+                                      team_scope=None)
         before = {c.group.key: c for c in cells if c.wave_id == before_wave.id}
         for cell in cells:
             if cell.wave_id != wave.id or cell.group.kind not in TEAM_KINDS:

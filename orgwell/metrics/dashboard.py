@@ -7,6 +7,7 @@ figure builders and the headline writers, and returns plain data the templates r
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -114,8 +115,10 @@ def build_results(
     """Every panel and summary of one results view (the caller's scope, the chosen filters)."""
     filters = parsed.filters
     scale_name, cutoff = parsed.scale_name(choices), parsed.cutoff(choices)
-    k, cells = queries.burnout_series(org, filters, team_scope=team_scope)
-    _, part_cells = queries.participation_series(org, filters, team_scope=team_scope)
+    # One read of the waves serves every scale, participation and the summaries.
+    loaded = queries.load_waves(org, filters)
+    k, cells = loaded.k, queries.burnout_cells(loaded, filters, team_scope=team_scope)
+    part_cells = queries.participation_cells(loaded, filters, team_scope=team_scope)
     wanted = _wanted_keys(filters.team_ids, team_scope)
     completion = [
         c for c in queries.completion_series(org, team_scope=team_scope)
@@ -172,7 +175,7 @@ def build_results(
     return Results(
         org=org, k=k, parsed=parsed, choices=choices, scale_name=scale_name, cutoff=cutoff,
         cells=cells, participation_cells=part_cells, completion_cells=completion,
-        panels=panels, summaries=_summaries(org, parsed, choices, team_scope, preferred),
+        panels=panels, summaries=_summaries(loaded, parsed, choices, team_scope, preferred),
         response=response, completion=headlines.latest_completion(completion),
         focus_key=focus, warnings=list(parsed.errors),
     )
@@ -230,15 +233,12 @@ def _line_cells(cells, team_ids) -> list:
     return [c for c in cells if c.group.kind in ("organisation", "clinic")]
 
 
-def _summaries(org, parsed: ParsedFilters, choices: Choices, team_scope, preferred):
+def _summaries(loaded, parsed: ParsedFilters, choices: Choices, team_scope, preferred):
     """Latest result per scale of the chosen instrument, with the change since the wave before."""
     out = []
     for key, name, cutoff in choices.scales(parsed.filters.instrument):
-        filters = queries.Filters(
-            instrument=parsed.filters.instrument, scale=key, team_ids=parsed.filters.team_ids,
-            date_from=parsed.filters.date_from, date_to=parsed.filters.date_to,
-        )
-        _, cells = queries.burnout_series(org, filters, team_scope=team_scope)
+        filters = dataclasses.replace(parsed.filters, scale=key)
+        cells = queries.burnout_cells(loaded, filters, team_scope=team_scope)
         focus = headlines.focus_group_key(cells, preferred)
         series = sorted((c for c in headlines.shown(cells) if c.group.key == focus),
                         key=headlines.wave_order)

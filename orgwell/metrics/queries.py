@@ -130,12 +130,8 @@ def burnout_series(
     A group shown for the wave whose members left this scale unanswered is a hidden cell with
     the reason REASON_NO_SCORES.
     """
-    waves = _waves(org, filters)
-    cells = []
-    for found in wave_families(org, waves):
-        for group in found.family.visible(team_scope, filters.team_ids):
-            cells.append(_burnout_cell(group, found, filters.scale))
-    return _threshold(waves), cells
+    loaded = load_waves(org, filters)
+    return loaded.k, burnout_cells(loaded, filters, team_scope=team_scope)
 
 
 def participation_series(
@@ -146,12 +142,44 @@ def participation_series(
     `filters.instrument` selects the campaigns (by instrument key); the scale is ignored. A
     group is shown exactly when burnout_series shows it for the wave (one decision per wave).
     """
+    loaded = load_waves(org, filters)
+    return loaded.k, participation_cells(loaded, filters, team_scope=team_scope)
+
+
+@dataclass(frozen=True)
+class LoadedWaves:
+    """The closed waves of a view with their decided families: every scale and participation
+    of each wave, read once. `k` as burnout_series returns it."""
+
+    k: int
+    families: list
+
+
+def load_waves(org, filters: Filters) -> LoadedWaves:
+    """Read the waves `filters` select (instrument, dates) once, for callers that want several
+    scales or participation too; the scale and team filters are applied by the *_cells below."""
     waves = _waves(org, filters)
-    cells = []
-    for found in wave_families(org, waves):
-        for group in found.family.visible(team_scope, filters.team_ids):
-            cells.append(_participation_cell(group, found))
-    return _threshold(waves), cells
+    return LoadedWaves(_threshold(waves), wave_families(org, waves))
+
+
+def burnout_cells(loaded: LoadedWaves, filters: Filters, *,
+                  team_scope: set[int] | None) -> list[Cell]:
+    """burnout_series' cells for `filters.scale`, from waves already loaded."""
+    return [
+        _burnout_cell(group, found, filters.scale)
+        for found in loaded.families
+        for group in found.family.visible(team_scope, filters.team_ids)
+    ]
+
+
+def participation_cells(loaded: LoadedWaves, filters: Filters, *,
+                        team_scope: set[int] | None) -> list[ParticipationCell]:
+    """participation_series' cells, from waves already loaded."""
+    return [
+        _participation_cell(group, found)
+        for found in loaded.families
+        for group in found.family.visible(team_scope, filters.team_ids)
+    ]
 
 
 def wave_totals(org, waves: Iterable[Wave]) -> dict[int, ParticipationCell]:
