@@ -131,11 +131,6 @@ def create_export(org: Organisation, user, fmt: str, query: str,
     return job
 
 
-def get_export(org: Organisation, job_id: int) -> ExportJob | None:
-    job = db.session.get(ExportJob, job_id)
-    return job if job is not None and job.organisation_id == org.id else None
-
-
 def export_progress(job: ExportJob) -> dict:
     """What the progress page polls."""
     percent = 100 if job.status == "done" else (

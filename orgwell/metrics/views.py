@@ -16,7 +16,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     make_response,
@@ -30,6 +29,7 @@ from flask_login import current_user
 
 from orgwell.access import ANY_USER, LEADER_OR_CONSULTANT, allow, resolves
 from orgwell.extensions import db
+from orgwell.job_queue import enqueue_job
 from orgwell.metrics import dashboard, exports, figures, portfolio, queries, report
 from orgwell.metrics.actions import actions_for
 from orgwell.metrics.export_models import ExportJob
@@ -244,10 +244,4 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
 
 
 def _enqueue(job_id: int) -> None:
-    try:
-        run_export.delay(job_id)
-    except Exception:  # noqa: BLE001 - the job stays queued and the sweep starts it
-        current_app.logger.exception("could not queue metrics export %s", job_id)
-        flash("The background worker could not be reached right now; the export waits in "
-              "the queue and starts within a minute of the worker being reachable again.",
-              "warning")
+    enqueue_job(run_export, job_id, "export")

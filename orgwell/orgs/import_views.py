@@ -5,11 +5,12 @@ the access hook resolves the organisation as for every other organisation page. 
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from orgwell.access import OWNER, allow
 from orgwell.extensions import db
+from orgwell.job_queue import enqueue_job
 from orgwell.orgs import imports
 from orgwell.orgs.forms import ActionForm, ImportUploadForm
 from orgwell.orgs.importer import COLUMNS, MAX_ROWS, StaffRow
@@ -81,10 +82,4 @@ def _job(job_id: int) -> ImportJob:
 
 
 def _enqueue(job_id: int) -> None:
-    try:
-        run_import.delay(job_id)
-    except Exception:  # noqa: BLE001 - the job stays queued and the page says so
-        current_app.logger.exception("could not queue staff import %s", job_id)
-        flash("The background worker could not be reached right now; the import waits in "
-              "the queue and starts within a minute of the worker being reachable again.",
-              "warning")
+    enqueue_job(run_import, job_id, "import")

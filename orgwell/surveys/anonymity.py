@@ -110,14 +110,3 @@ def waves_to_reshuffle() -> list[int]:
             .order_by(Wave.id)
         )
     )
-
-
-def reshuffle_due() -> list[int]:
-    """Reshuffle every wave of `waves_to_reshuffle`; returns their ids. Flushes."""
-    done = []
-    for wave_id in waves_to_reshuffle():
-        wave = db.session.get(Wave, wave_id)
-        if wave is not None:
-            reshuffle_wave(wave)
-            done.append(wave_id)
-    return done

@@ -141,14 +141,6 @@ def available_versions(org, key: str) -> list[InstrumentVersion]:
     ))
 
 
-def get_version_by_id(org, version_id: int) -> InstrumentVersion | None:
-    """A stored version by id if the organisation may use it (its own or a built-in)."""
-    row = db.session.get(InstrumentVersion, version_id)
-    if row is None or not (row.is_builtin or row.organisation_id == org.id):
-        return None
-    return row
-
-
 def upload_definition(org, text: str | bytes, filename: str, actor) -> InstrumentVersion:
     """Store an uploaded JSON/YAML definition as the organisation's next version of its key.
 
