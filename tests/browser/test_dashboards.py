@@ -8,6 +8,7 @@ progress bar moves, downloaded as a ZIP of real PNG files. Everyone logs in thro
 page. Nothing here pins a demo number (the demo's story may change): only that there is data.
 Screenshots go to test-output/browser/metrics/.
 """
+
 from __future__ import annotations
 
 import re
@@ -160,9 +161,7 @@ def test_the_exported_report_opens_from_disk_without_any_network_request(
     assert requests == [path.as_uri()], requests
 
 
-def test_a_png_export_is_drawn_by_the_worker_and_downloads_as_real_pngs(
-    demo_stack, page, tmp_path
-):
+def test_a_png_export_is_drawn_by_the_worker_and_downloads_as_real_pngs(demo_stack, page, tmp_path):
     _login(page, demo_stack, OWNER)
     page.goto(f"{demo_stack['url']}{RESULTS}?scale=work")
     page.get_by_label("File type").select_option(label="Images (PNG)")
@@ -171,17 +170,21 @@ def test_a_png_export_is_drawn_by_the_worker_and_downloads_as_real_pngs(
     # Drawing five figures through kaleido takes seconds: the bar shows while the worker works.
     bar = page.get_by_role("progressbar", name="Figures drawn")
     expect(bar).to_be_visible()
-    seen = {int(bar.get_attribute("aria-valuenow"))}
     page.screenshot(path=str(OUTPUT / "10-export-progress.png"))
+    seen = set()
     ready = page.get_by_role("heading", name="Your files are ready")
     deadline = time.monotonic() + 120
     while not ready.is_visible():
-        if bar.is_visible():  # the page reloads itself when the job has finished
-            seen.add(int(bar.get_attribute("aria-valuenow") or 0))
+        # The page reloads itself when the job has finished, so the bar can vanish between
+        # two reads: read it without waiting for it (a locator read would wait 30 s).
+        seen.update(
+            int(v or 0)
+            for v in bar.evaluate_all("bars => bars.map(b => b.getAttribute('aria-valuenow'))")
+        )
         expect(page.get_by_text("could not be made")).to_have_count(0)
         page.wait_for_timeout(200)
         assert time.monotonic() < deadline, f"the export never finished (progress seen: {seen})"
-    assert min(seen) < 100, seen
+    assert seen and min(seen) < 100, f"the bar was never read while the worker drew ({seen})"
     page.screenshot(path=str(OUTPUT / "11-export-done.png"))
 
     with page.expect_download() as info:
