@@ -64,11 +64,29 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def engine_options_for(uri: str) -> dict:
-    """Engine options that suit the database behind `uri`."""
+    """Engine options that suit the database behind `uri`.
+
+    Both keep statement parameters out of error messages: those end up in logs, and the
+    parameters carry survey tokens, answers and e-mail addresses.
+    """
     if uri.startswith("sqlite"):
         # pysqlite's own timeout covers the moment before our PRAGMA runs.
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "hide_parameters": True,
+        }
+    return {
+        "hide_parameters": True,
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        # A request waiting for a pooled connection gets its 503 before gunicorn's 30 s
+        # timeout would kill the worker.
+        "pool_timeout": 10,
+        # A server that accepts and never answers would hold a request for minutes (the
+        # kernel's TCP timeout); 5 s, then the request answers 503.
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def dispose_inherited_connections(app: Flask) -> None:
