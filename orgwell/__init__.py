@@ -79,6 +79,7 @@ def celery_settings(config) -> dict:
 
     broker_url = config["BROKER_URL"]
     settings = {
+        **task_queues(),
         "broker_url": broker_url,
         "task_ignore_result": True,
         "result_backend": None,
@@ -92,6 +93,8 @@ def celery_settings(config) -> dict:
         "worker_hijack_root_logger": False,
         "include": TASK_MODULES,
         "beat_schedule": BEAT_SCHEDULE,
+        # Sends only while it holds the beat lock, so a second beat does nothing.
+        "beat_scheduler": "worker.beat_lock:LockedScheduler",
         "timezone": "UTC",
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -101,8 +104,28 @@ def celery_settings(config) -> dict:
     return settings
 
 
+def task_queues() -> dict:
+    """Three queues, so that a long export never delays an invitation.
+
+    Production runs one worker per queue (`-Q mail`, `-Q default`, `-Q reports`); a worker
+    started without -Q (`orgwell run-all`, the tests) consumes all three.
+    """
+    from kombu import Exchange, Queue
+
+    from worker.schedule import QUEUES, TASK_ROUTES
+
+    return {
+        "task_queues": tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES),
+        "task_default_queue": "default",
+        "task_default_exchange": "default",
+        "task_default_routing_key": "default",
+        "task_routes": TASK_ROUTES,
+    }
+
+
 def register_extensions(app: Flask) -> None:
     import orgwell.models  # noqa: F401  (the whole schema, for Alembic and create_all)
+    from orgwell import rate_limits
     from orgwell.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from orgwell.notifications.services import init_dispatch
 
@@ -114,7 +137,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
+        "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or rate_limits.STORAGE_URI
     )
     limiter.init_app(app)
     init_dispatch()

@@ -43,8 +43,11 @@ def child_commands(port: int, instance_path: str, concurrency: int = 2) -> list[
         Child("web", [str(bin_dir / "flask"), "--app", "orgwell:create_app", "run",
                       "--host", "127.0.0.1", "--port", str(port), "--no-reload",
                       "--with-threads"]),
+        # No -Q: one worker consumes the mail, default and reports queues.
         Child("worker", [str(bin_dir / "celery"), "-A", "worker", "worker",
                          "--loglevel=INFO", "--concurrency", str(concurrency)]),
+        # Beat takes the beat lock (worker/beat_lock.py): the beat of a second run-all on the
+        # same database stands by instead of sending every periodic job twice.
         Child("beat", [str(bin_dir / "celery"), "-A", "worker", "beat", "--loglevel=INFO",
                        "--schedule", schedule]),
     ]

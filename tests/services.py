@@ -1,4 +1,5 @@
-"""Whether PostgreSQL and Redis are here, and what a test that needs them should do if not.
+"""Whether PostgreSQL, Redis and RabbitMQ (and rabbitmqctl) are here, and what a test that
+needs them should do if not.
 
 With CI=true (or ORGWELL_TEST_SERVICES=1) a missing service fails the test; elsewhere the
 test is skipped with a reason that says how to run it.
@@ -6,6 +7,7 @@ test is skipped with a reason that says how to run it.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -54,3 +56,15 @@ def require_redis() -> str:
 def require_rabbitmq() -> str:
     require("RabbitMQ", port=5672)
     return RABBITMQ_URL
+
+
+def require_executable(name: str) -> str:
+    """The path of the command `name`; skip (or, on CI, fail) the calling test without it."""
+    path = shutil.which(name)
+    if path is not None:
+        return path
+    message = (f"needs the {name} command on PATH; run with CI=true (or "
+               "ORGWELL_TEST_SERVICES=1) to make its absence a failure")
+    if SERVICES_REQUIRED:
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,5 +1,9 @@
-"""Configuration: environment overrides, generated development secret, production refusal."""
+"""Configuration: environment overrides, generated development secret, production refusal,
+and the README and .env.example naming every setting read from the environment."""
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +51,32 @@ def test_production_has_no_dev_outbox(monkeypatch, tmp_path):
     app = create_app(ProductionConfig)
     assert "dev_mail.inbox" not in app.view_functions
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# os.environ.get("X"), os.environ["X"], and the helpers of config.py and gunicorn.conf.py.
+ENV_READ = re.compile(
+    r"""(?:environ(?:\.get\(|\[)|_env_int\(|_env_bool\(|_int\()\s*["']([A-Z_]+)"""
+)
+
+
+def _variables_read() -> set[str]:
+    sources = [ROOT / "gunicorn.conf.py", ROOT / "wsgi.py"]
+    sources += (ROOT / "orgwell").rglob("*.py")
+    sources += (ROOT / "worker").rglob("*.py")
+    return {name for path in sources for name in ENV_READ.findall(path.read_text())}
+
+
+def test_the_readme_lists_every_setting_read_from_the_environment():
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)`(?: / `([A-Z_]+)`)?", readme, re.M))
+    documented = {name for pair in documented for name in pair if name}
+    read = _variables_read()
+    assert {"ORGWELL_DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY"} <= read
+    assert read - documented == set(), "add these to the README's Configuration tables"
+
+
+def test_env_example_names_only_real_settings():
+    names = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert {"ORGWELL_ENV", "SECRET_KEY", "ORGWELL_DATABASE_URL", "ORGWELL_BROKER_URL"} <= names
+    assert names - _variables_read() == set()

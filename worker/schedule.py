@@ -1,10 +1,22 @@
-"""The task modules the worker loads and the periodic jobs beat sends."""
+"""The task modules the worker loads, the queues their tasks go to, and the periodic jobs
+beat sends."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 TASK_MODULES = ["worker.mail", "worker.staff", "worker.health", "worker.surveys", "worker.programs",
                 "worker.privacy", "worker.exports", "worker.metrics_alerts", "worker.metrics"]
+
+# mail: every message (invitations, resets, reminders), short and urgent.
+# reports: long jobs that draw or recompute reports (Chromium renders, the hourly rebuild of
+#   every organisation's rollups), so that they queue behind each other, not before mail.
+# default: everything else (sweeps, fan-outs, imports, a program's rollups after a change).
+QUEUES = ("mail", "default", "reports")
+TASK_ROUTES = {
+    "mail.*": {"queue": "mail"},
+    "metrics.run_export": {"queue": "reports"},
+    "metrics.refresh_org": {"queue": "reports"},
+}
 
 BEAT_SCHEDULE = {
     # Re-queue outbox rows whose hand-off to the broker was lost or whose worker died.
