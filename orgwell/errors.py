@@ -1,9 +1,12 @@
 """Error responses: friendly pages for people, `{"error", "status"}` JSON under /api/.
 
-An unreachable database answers 503 "temporarily unavailable" instead of a traceback. The
-error pages must render even when the database is gone, so the database handler swaps the
-caller for an anonymous user first (the navigation would otherwise query it again), and
-every page has a plain-HTML fallback if rendering itself fails.
+An unreachable database answers 503 "temporarily unavailable" (with Retry-After) instead of
+a traceback: a refused or dropped connection (OperationalError, InterfaceError, or any DBAPI
+error SQLAlchemy marked as a disconnect) and a pool with no free connection (its
+TimeoutError). Any other database error is a bug and a 500. The error pages must render even
+when the database is gone, so the database handler swaps the caller for an anonymous user
+first (the navigation would otherwise query it again), and every page has a plain-HTML
+fallback if rendering itself fails.
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from contextlib import suppress
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from orgwell.extensions import db, login_manager
@@ -36,6 +40,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
     503: ("OrgWell is temporarily unavailable",
           "We cannot reach the database right now. Please try again in a few minutes."),
 }
+# Seconds a client (or a proxy) should wait before asking again after a 503.
+RETRY_AFTER_SECONDS = 30
 CSRF_MESSAGE = (
     "This form has expired",
     "For your security, forms stop working after a while or when you log in elsewhere. "
@@ -47,6 +53,7 @@ def register_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_error)
 
 
 def handle_http_error(error: HTTPException):
@@ -60,19 +67,52 @@ def handle_csrf_error(error: CSRFError):
     return error_response(400, *CSRF_MESSAGE, retry_label="Reload the page")
 
 
-def handle_database_error(error: DBAPIError):
-    # Only a lost connection is "unavailable"; any other database error is a bug (500).
-    unreachable = isinstance(error, OperationalError) or error.connection_invalidated
-    current_app.logger.error("database error: %s", error, exc_info=not unreachable)
+def handle_database_error(error: DBAPIError | PoolTimeout):
+    """503 when the database cannot be reached (or no connection is free), else a 500."""
+    unreachable = database_unreachable(error)
+    if unreachable:
+        # One line, no statement (its parameters may hold answers, tokens or addresses) and
+        # the route's pattern, not the path: a survey link's path is its credential.
+        route = request.url_rule.rule if request.url_rule else request.path
+        current_app.logger.error(
+            "database unavailable (%s %s): %s", request.method, route, _short_reason(error)
+        )
+    else:
+        current_app.logger.error("database error: %s", error, exc_info=True)
     with suppress(Exception):  # the connection is gone; the pool discards it
         db.session.rollback()
     g._login_user = login_manager.anonymous_user()  # the page must not query the user again
-    status = 503 if unreachable else 500
-    return error_response(status, headers={"Retry-After": "30"} if unreachable else None)
+    if not unreachable:
+        return error_response(500)
+    return error_response(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                          template="errors/503.html")
+
+
+def database_unreachable(error: Exception) -> bool:
+    """Whether `error` says "no connection to the database" rather than "bad query".
+
+    psycopg reports a refused, dropped or timed-out connection as OperationalError (also a
+    server shutting down or starting up) and a closed one as InterfaceError; SQLAlchemy sets
+    `connection_invalidated` on any error it recognised as a disconnect, and raises its own
+    TimeoutError when the pool has no connection to give within pool_timeout.
+    """
+    if isinstance(error, PoolTimeout):
+        return True
+    return isinstance(error, OperationalError | InterfaceError) or bool(
+        getattr(error, "connection_invalidated", False)
+    )
+
+
+def _short_reason(error: Exception) -> str:
+    """The driver's own message, first line only (SQLAlchemy's adds the SQL and parameters)."""
+    reason = getattr(error, "orig", None) or error
+    lines = str(reason).strip().splitlines() or [""]
+    return f"{type(reason).__name__}: {lines[0]}"
 
 
 def error_response(status: int, title: str | None = None, message: str | None = None,
-                   headers: dict | None = None, retry_label: str | None = None):
+                   headers: dict | None = None, retry_label: str | None = None,
+                   template: str = "errors/error.html"):
     """The error page (or JSON under /api/) for `status`.
 
     `retry_label` adds a button that loads the same address again (server errors have one).
@@ -83,7 +123,7 @@ def error_response(status: int, title: str | None = None, message: str | None = 
         return {"error": title, "status": status}, status, headers or {}
     try:
         body = render_template(
-            "errors/error.html",
+            template,
             status=status,
             title=title,
             message=message,

@@ -1,8 +1,12 @@
 """Error pages: friendly HTML for people, JSON under /api/, 503 when the database is gone."""
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from orgwell import create_app
 from orgwell.access import ANONYMOUS, allow
@@ -121,3 +125,116 @@ def test_unexpected_exception_is_a_friendly_500(app, client):
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Something went wrong on our side" in page and "boom" not in page
+
+
+# --- a database that is really out of reach ---------------------------------------------------
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_app(tmp_path):
+    """The app on a PostgreSQL address where no server listens: every connect is refused."""
+    return create_app({
+        "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://orgwell@127.0.0.1:{_closed_port()}/x",
+        "BROKER_URL": f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite",
+        "WTF_CSRF_ENABLED": False,
+    })
+
+
+def _assert_friendly_503(response) -> str:
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "OrgWell is temporarily unavailable" in page
+    for leak in ("Traceback", "psycopg", "SELECT", "127.0.0.1"):
+        assert leak not in page
+    return page
+
+
+def test_a_refused_postgres_connection_is_a_503_page(unreachable_app, caplog):
+    client = unreachable_app.test_client()
+    page = _assert_friendly_503(client.get("/s/some-survey-link"))
+    assert "Try again" in page
+    # Logged once, as one line without the statement or its parameters.
+    logged = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert logged and logged[0].exc_info is None
+    assert "GET /s/<token>" in logged[0].getMessage()  # a link's token is its credential
+    assert "some-survey-link" not in logged[0].getMessage()
+    assert "[SQL:" not in logged[0].getMessage()
+
+
+def test_a_form_sent_while_the_database_is_down_says_send_it_again(unreachable_app):
+    client = unreachable_app.test_client()
+    page = _assert_friendly_503(client.post("/s/some-survey-link", data={"item-q7": "75"}))
+    assert "Back button" in page
+
+
+def test_a_refused_connection_under_the_api_is_json(unreachable_app):
+    client = unreachable_app.test_client()
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer not-a-real-token"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json() == {"error": "OrgWell is temporarily unavailable", "status": 503}
+
+
+def test_an_exhausted_pool_is_a_503_not_a_hang(tmp_path):
+    """Every connection busy for longer than pool_timeout: answer 503 instead of queueing on."""
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/pool.sqlite",
+        "BROKER_URL": f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite",
+        "SQLALCHEMY_ENGINE_OPTIONS_EXTRA": {
+            "poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2,
+        },
+    })
+    with app.app_context():
+        from orgwell.extensions import db
+
+        db.create_all()
+        with db.engine.connect():  # the pool's only connection, held by "another request"
+            response = app.test_client().get("/s/some-survey-link")
+        db.engine.dispose()
+    _assert_friendly_503(response)
+
+
+def test_a_closed_connection_is_unavailable_too(app, client):
+    error = InterfaceError("SELECT 1", {}, Exception("the connection is closed"))
+    app.add_url_rule("/test-db-closed", "test_db_closed", _raiser(error))
+    _assert_friendly_503(client.get("/test-db-closed"))
+
+
+# Far beyond the 5 s connect timeout a down database should cost a request, and far below
+# psycopg's own default (130 s) and gunicorn's worker timeout (30 s), which would otherwise
+# end the request with a killed worker instead of a page. Not a performance figure: a request
+# still waiting after this long is a hang.
+HANG_SECONDS = 25
+
+
+def test_a_database_that_never_answers_is_a_503_not_a_hang(tmp_path):
+    """A server that accepts the connection and then says nothing (a stuck host, a dead
+    proxy): the connect must give up on its own, and the request answer 503."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshake; nobody ever answers
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI":
+                f"postgresql+psycopg://orgwell@127.0.0.1:{silent.getsockname()[1]}/x",
+            "BROKER_URL": f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite",
+        })
+        answer = {}
+        request = threading.Thread(
+            target=lambda: answer.update(response=app.test_client().get("/s/some-link")),
+            daemon=True,
+        )
+        request.start()
+        request.join(HANG_SECONDS)
+        assert not request.is_alive(), (
+            f"the request still waits after {HANG_SECONDS} s for a database that never "
+            "answers: PostgreSQL needs a connect_timeout (engine options, connect_args)"
+        )
+    _assert_friendly_503(answer["response"])

@@ -1,0 +1,1 @@
+"""Fault tests: workers, SMTP, Redis and PostgreSQL failing under load (issue 6)."""
