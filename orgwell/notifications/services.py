@@ -2,23 +2,28 @@
 
 `queue_mail` adds an outbox row in the caller's transaction; nothing is sent until that
 transaction commits. After the outermost commit (orgwell/after_commit.py: a released
-savepoint is not one), the ids of the rows it added are handed to the worker
-(`_queue_sending`). If that hand-off is lost (broker down, crash right after the commit),
-the periodic sweep (`requeue_due_messages`) finds the pending row and queues it again.
+savepoint is not one), the ids of the rows it added are handed to the worker in
+`mail.send_batch` tasks of up to TASK_BATCH ids (`_queue_sending`; `queue_mails` adds a
+wave's worth of rows in one INSERT). If that hand-off is lost (broker down, crash right
+after the commit), the periodic sweep (`requeue_due_messages`) finds the pending row and
+queues it again.
 
 Sending is two transactions: `claim_message` turns a row from pending to sending (one
 conditional UPDATE, so only one worker wins), the task commits, and `deliver_claimed`
 sends it and records the outcome. A worker that dies between the two leaves a row in
 `sending`; once the claim is MAIL_STALE_CLAIM_SECONDS old the sweep gives it back. At most that one
 message can go out twice; none is lost. A delivered row keeps no body (see `deliver_claimed`).
+The batch path (orgwell/notifications/delivery.py) claims CLAIM_CHUNK rows at a time with the
+same rule (`claimable`) and sends them over one connection: at most a chunk goes out twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from math import ceil
 
 from flask import current_app, render_template
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
 from orgwell.after_commit import listen, run_after_commit
 from orgwell.database import utcnow
@@ -51,22 +56,60 @@ def queue_mail(
     existing = db.session.scalar(select(OutboxMessage).filter_by(key=key))
     if existing is not None:
         return existing
-    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    subject = render_template(f"mail/{template}.subject.txt", **context).strip()
-    text_body = render_template(f"mail/{template}.txt", **context)
-    html_body = render_template(f"mail/{template}.html", **context)
-    message = OutboxMessage(
-        key=key,
-        organisation_id=organisation_id,
-        to_addr=to_addr,
-        subject=subject[:200],
-        text_body=text_body,
-        html_body=html_body,
-    )
+    message = OutboxMessage(**_rendered(Mail(key, to_addr, template, organisation_id, context)))
     db.session.add(message)
     db.session.flush()
     run_after_commit(db.session, _queue_sending, [message.id])
     return message
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail for `queue_mails`: what `queue_mail` takes, as a value."""
+
+    key: str
+    to_addr: str
+    template: str
+    organisation_id: int | None = None
+    context: dict = field(default_factory=dict)
+
+
+def queue_mails(mails: list[Mail]) -> list[int]:
+    """`queue_mail` for many mails at once (a wave's invitations): one query for the keys
+    queued before, one multi-row INSERT for the rest.
+
+    Returns the ids of the rows added; a key already in the outbox (or twice in `mails`)
+    adds nothing. Flushes; the rows are handed to the worker after the caller's commit.
+    """
+    keys = {mail.key for mail in mails}
+    known = set(db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+    rows = []
+    for mail in mails:
+        if mail.key not in known:
+            known.add(mail.key)
+            rows.append(_rendered(mail))
+    if not rows:
+        return []
+    ids = list(db.session.scalars(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+    ))
+    run_after_commit(db.session, _queue_sending, ids)
+    return ids
+
+
+def _rendered(mail: Mail) -> dict:
+    """The outbox row's columns for `mail`: its template rendered with its context."""
+    context = dict(mail.context)
+    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
+    subject = render_template(f"mail/{mail.template}.subject.txt", **context).strip()
+    return {
+        "key": mail.key,
+        "organisation_id": mail.organisation_id,
+        "to_addr": mail.to_addr,
+        "subject": subject[:200],
+        "text_body": render_template(f"mail/{mail.template}.txt", **context),
+        "html_body": render_template(f"mail/{mail.template}.html", **context),
+    }
 
 
 def init_dispatch() -> None:
@@ -74,20 +117,33 @@ def init_dispatch() -> None:
     listen()
 
 
-def _queue_sending(message_ids: list[int]) -> None:
-    """After the commit that added them: hand the new outbox rows to the worker."""
-    from worker.mail import send_message
+# The most outbox rows one `mail.send_batch` task is given; see orgwell/notifications/delivery.py.
+TASK_BATCH = 100
 
-    for message_id in message_ids:
+
+def _queue_sending(message_ids: list[int]) -> None:
+    """After the commit that added them: hand the new outbox rows to the worker in batches.
+
+    A hand-off of a few rows is still split in two, so that two pool processes share it.
+    """
+    from worker.mail import send_batch
+
+    for batch in batches(message_ids, TASK_BATCH):
         try:
-            send_message.delay(message_id)
+            send_batch.delay(batch)
         except Exception:  # noqa: BLE001 - the broker may be down; the sweep will resend
             current_app.logger.warning(
-                "could not queue outbox message %s", message_id, exc_info=True
+                "could not queue outbox messages %s..%s", batch[0], batch[-1], exc_info=True
             )
 
 
-@dataclass(frozen=True)
+def batches(ids: list, most: int) -> list[list]:
+    """`ids` in runs of at most `most`, and at least two runs when there are two ids."""
+    size = max(1, min(most, ceil(len(ids) / 2)))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True, order=True)
 class Claim:
     """A worker's hold on one outbox row; `attempt` (the row's attempts) identifies it."""
 
@@ -104,32 +160,36 @@ def claim_message(message_id: int) -> Claim | None:
     the attempt. Flushes; the caller commits before sending, so other workers see the claim.
     """
     now = utcnow()
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.attempts < max_attempts,
-            or_(
-                and_(
-                    OutboxMessage.status == "pending",
-                    or_(
-                        OutboxMessage.next_attempt_at.is_(None),
-                        OutboxMessage.next_attempt_at <= now,
-                    ),
-                ),
-                and_(
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at < now - _stale_claim(),
-                ),
-            ),
-        )
+        .where(OutboxMessage.id == message_id, claimable(now))
         .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.attempts)
         .execution_options(synchronize_session=False)
     )
     attempt = result.scalar_one_or_none()
     return None if attempt is None else Claim(message_id, attempt)
+
+
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """The rows a worker may claim at `now`: pending and due, or `sending` under a claim
+    older than MAIL_STALE_CLAIM_SECONDS; never past MAIL_MAX_ATTEMPTS."""
+    return and_(
+        OutboxMessage.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
+        or_(
+            and_(
+                OutboxMessage.status == "pending",
+                or_(
+                    OutboxMessage.next_attempt_at.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+            ),
+            and_(
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_at < now - _stale_claim(),
+            ),
+        ),
+    )
 
 
 def deliver_claimed(claim: Claim) -> int | None:
@@ -147,7 +207,7 @@ def deliver_claimed(claim: Claim) -> int | None:
     try:
         get_backend(current_app.config).send(message)
     except MailError as exc:
-        return _record_failure(claim, str(exc), permanent=exc.permanent)
+        return record_failure(claim, str(exc), permanent=exc.permanent)
     # The outbox is a queue, not an archive: once delivered, the bodies (which may carry
     # single-use links) are blanked; key, recipient, subject, status and times stay.
     _settle(claim, status="sent", sent_at=utcnow(), last_error=None, text_body="",
@@ -155,7 +215,9 @@ def deliver_claimed(claim: Claim) -> int | None:
     return None
 
 
-def _record_failure(claim: Claim, error: str, *, permanent: bool) -> int | None:
+def record_failure(claim: Claim, error: str, *, permanent: bool) -> int | None:
+    """Note a failed attempt: failed for good when `permanent` or out of attempts (None),
+    else pending again after the backoff (returns its seconds). Flushes."""
     config = current_app.config
     if permanent or claim.attempt >= config["MAIL_MAX_ATTEMPTS"]:
         current_app.logger.error("outbox message %s failed: %s", claim.message_id, error)

@@ -32,11 +32,11 @@ from sqlalchemy.orm import joinedload
 from orgwell.auth.sessions import token_hash
 from orgwell.database import utcnow
 from orgwell.extensions import db
-from orgwell.notifications.services import queue_mail
+from orgwell.notifications.services import Mail, queue_mail, queue_mails
 from orgwell.orgs.models import Membership, Organisation
 from orgwell.surveys.models import Campaign, Invitation, Wave
 
-FANOUT_BATCH = 100
+FANOUT_BATCH = 500
 NONCE_BYTES = 32
 RESPOND_ENDPOINT = "surveys_respond.form"
 _PLACEHOLDER = "TOKENPLACEHOLDER"
@@ -57,10 +57,15 @@ def issue_token(invitation: Invitation) -> str:
 
     Sets `token_nonce` and `token_hash` on the object; the caller flushes.
     """
-    invitation.token_nonce = secrets.token_urlsafe(NONCE_BYTES)
-    raw = link_token(invitation.id, invitation.token_nonce)
-    invitation.token_hash = token_hash(raw)
+    invitation.token_nonce, invitation.token_hash, raw = new_token(invitation.id)
     return raw
+
+
+def new_token(invitation_id: int) -> tuple[str, str, str]:
+    """A fresh (nonce, token hash, token) for the invitation `invitation_id`; stores nothing."""
+    nonce = secrets.token_urlsafe(NONCE_BYTES)
+    raw = link_token(invitation_id, nonce)
+    return nonce, token_hash(raw), raw
 
 
 def link_prefix() -> str:
@@ -106,21 +111,24 @@ def fan_out_batch(wave_id: int, limit: int = FANOUT_BATCH, now: datetime | None 
         select(Invitation)
         .where(Invitation.id.in_(claimed))
         .options(joinedload(Invitation.membership).joinedload(Membership.user))
+        .order_by(Invitation.id)
         .execution_options(populate_existing=True)
     ).all()
+    tokens, mails = [], []
     for invitation in invitations:
         if not _reachable(invitation.membership):
             continue
-        raw = issue_token(invitation)
-        queue_mail(
-            invitation.mail_key,
-            invitation.membership.user.email,
-            "survey_invitation",
-            organisation_id=wave.organisation_id,
-            person=invitation.membership.user,
-            link=prefix + raw,
-            **context,
-        )
+        nonce, hashed, raw = new_token(invitation.id)
+        tokens.append({"id": invitation.id, "token_nonce": nonce, "token_hash": hashed})
+        person = invitation.membership.user
+        mails.append(Mail(
+            invitation.mail_key, person.email, "survey_invitation", wave.organisation_id,
+            {"person": person, "link": prefix + raw, **context},
+        ))
+    if tokens:
+        # One UPDATE by primary key for the batch (executemany), and one INSERT for its mail.
+        db.session.execute(update(Invitation), tokens)
+        queue_mails(mails)
     db.session.flush()
     return len(claimed)
 
