@@ -35,8 +35,17 @@ def reject_nul_characters():
         abort(400, "The request contains a NUL character.")
 
 
+def refuse_json_to_forms():
+    """Pages take forms, not JSON. Flask-WTF would read a JSON body as form data and hand a
+    list or a number to a text field's validators, which expect strings (a 500); the API,
+    which reads no bodies, is left to its own answers."""
+    if request.method != "GET" and request.is_json and not request.path.startswith("/api/"):
+        abort(415, "Pages take form data, not JSON.")
+
+
 def init_security(app: Flask) -> None:
     app.before_request(reject_nul_characters)
+    app.before_request(refuse_json_to_forms)
 
     @app.after_request
     def security_headers(response):

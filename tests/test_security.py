@@ -53,3 +53,11 @@ def test_nul_characters_never_reach_postgresql(worker_app):
     client = worker_app.test_client()
     assert client.get("/o/river%00side/").status_code == 400
     assert client.get("/api/v1/orgs/x%00/programs").status_code == 400
+
+
+def test_a_json_body_posted_to_a_page_gets_a_415_and_the_api_is_left_alone(client):
+    page = client.post("/login", json={"email": [1, {"$gt": ""}], "password": 7})
+    assert page.status_code == 415
+    assert b"form data, not JSON" in page.data
+    api = client.post("/api/v1/openapi.json", json={"x": 1})
+    assert api.status_code != 415

@@ -161,3 +161,17 @@ def test_minimum_answered_decides_whether_there_is_a_score(minimum, data):
     result = score_scale(instrument, "s", dict.fromkeys(keys, 50))
     assert result.answered == answered
     assert (result.score is None) == (answered < minimum)
+
+
+@given(cbi_answers(), cbi_answers(), st.dictionaries(
+    st.text(max_size=8).filter(lambda k: k not in {i.key for i in CBI.items}),
+    st.one_of(st.none(), st.integers(), st.text(max_size=4)), max_size=3))
+def test_a_scale_depends_only_on_its_own_items(answers, others, unknown):
+    """Answers to other scales' items, and keys the instrument does not know, change nothing."""
+    for scale in CBI.scales:
+        own = {item.key for item in CBI.items_in(scale.key)}
+        mixed = {k: v for k, v in others.items() if k not in own}
+        mixed.update({k: v for k, v in answers.items() if k in own})
+        mixed.update(unknown)
+        assert score_scale(CBI, scale.key, mixed) == score_scale(
+            CBI, scale.key, {k: v for k, v in answers.items() if k in own})
