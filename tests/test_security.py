@@ -58,6 +58,6 @@ def test_nul_characters_never_reach_postgresql(worker_app):
 def test_a_json_body_posted_to_a_page_gets_a_415_and_the_api_is_left_alone(client):
     page = client.post("/login", json={"email": [1, {"$gt": ""}], "password": 7})
     assert page.status_code == 415
-    assert b"form data, not JSON" in page.data
+    assert b"Traceback" not in page.data
     api = client.post("/api/v1/openapi.json", json={"x": 1})
     assert api.status_code != 415
