@@ -1,4 +1,5 @@
-"""Worker lifecycle hooks: the heartbeat /healthz reads, and fresh database pools per child.
+"""Worker lifecycle hooks: the heartbeat /healthz reads, fresh database pools per child, and
+the imported objects frozen before the pool forks.
 
 The heartbeat runs as a thread in the worker's main process, from worker_ready to
 worker_shutdown, so it says "this worker is up and can reach the database" independently
@@ -7,10 +8,11 @@ a killed worker's row simply grows old.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from flask import Flask
 
 from orgwell.database import dispose_inherited_connections
@@ -82,6 +84,18 @@ def start_heartbeat(sender=None, **kwargs) -> None:
 def stop_heartbeat(**kwargs) -> None:
     while _running:
         _running.pop().stop()
+
+
+@worker_init.connect
+def freeze_imported_objects(**kwargs) -> None:
+    """Keep the app's imported objects out of the children's garbage collections.
+
+    Pool children start as copies of the main process and share its memory pages until they
+    write to them; a collection in a child writes to every object it visits and so copies
+    the pages of the whole imported app into each child. Freezing them first keeps those
+    pages shared (the children's own objects are still collected).
+    """
+    gc.freeze()
 
 
 @worker_process_init.connect
