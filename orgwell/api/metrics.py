@@ -9,27 +9,37 @@ Owners and consultants see the organisation total, every clinic and every team; 
 the clinics and teams they lead ("leaders see their own teams only": no organisation total).
 Staff are refused (403); a caller outside the organisation gets 404.
 
+Burnout answers are paged by wave date, newest first: the waves of the newest `waves` dates
+(default DEFAULT_WAVES) of the range, oldest first within the page, and `earlier_to`, the `to`
+of the page before (null when there is none). So an answer's size and cost stay the same
+however many years of waves the organisation has (issue 6).
+
 Entries carry the fields the issue names; besides them `wave_id` and `campaign` tell apart two
 waves that opened on the same day (two campaigns on one instrument), and `kind` says whether
 a named group is a clinic or a team.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from flask import g, request
 from sqlalchemy import select
 
 from orgwell.access import LEADER_OR_CONSULTANT, allow
-from orgwell.api.params import BadParameter
+from orgwell.api.params import BadParameter, integer
 from orgwell.api.views import bp
 from orgwell.extensions import db
 from orgwell.metrics import queries
 from orgwell.orgs.models import Team
 from orgwell.surveys.instruments.library import UnknownInstrument, get_version
 
-BURNOUT_PARAMS = ("instrument", "scale", "team", "from", "to")
+BURNOUT_PARAMS = ("instrument", "scale", "team", "from", "to", "waves")
+# A page of burnout results covers the newest DEFAULT_WAVES wave dates of the range: a quarter
+# of weekly pulses, a year of monthly surveys. Four years of weekly waves for a hundred teams
+# would be 20,000 entries in one answer, and its cost would grow with the history (issue 6).
+DEFAULT_WAVES, MAX_WAVES = 12, 104
 PARTICIPATION_PARAMS = ("instrument", "team", "from", "to")
 
 
@@ -41,8 +51,24 @@ def burnout(slug):
     instrument = _instrument(request.args, required=True)
     scale = _scale(request.args, instrument)
     filters = queries.Filters(instrument.key, scale, _team(request.args), *_dates(request.args))
+    count = integer(request.args, "waves", minimum=1, maximum=MAX_WAVES, default=DEFAULT_WAVES)
+    filters, earlier = _newest_dates(filters, count)
     k, cells = queries.burnout_series(g.org, filters, team_scope=g.team_scope)
-    return {"threshold": k, "series": [burnout_json(c) for c in _only(cells, filters)]}
+    return {"threshold": k, "series": [burnout_json(c) for c in _only(cells, filters)],
+            "earlier_to": earlier}
+
+
+def _newest_dates(filters: queries.Filters, count: int):
+    """The filters narrowed to the newest `count` wave dates of their range, and the `to` of
+    the page before (the day before the oldest date kept; None when nothing is earlier).
+
+    Pages end between dates, so the waves of two campaigns that opened on one day are always
+    in the same page."""
+    dates = queries.wave_dates(g.org, filters)
+    if len(dates) <= count:
+        return filters, None
+    oldest = dates[count - 1]
+    return dataclasses.replace(filters, date_from=oldest), (oldest - timedelta(days=1)).isoformat()
 
 
 @bp.get("/orgs/<slug>/metrics/participation")

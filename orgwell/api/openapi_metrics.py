@@ -62,6 +62,16 @@ def _series(entry: str) -> dict:
     }
 
 
+def _paged(series: dict) -> dict:
+    series["required"] = [*series["required"], "earlier_to"]
+    series["properties"]["earlier_to"] = nullable(
+        "string", format="date",
+        description="More waves opened on or before this date (the range's earlier pages): "
+        "pass it as `to` to get them; null when there are none.",
+    )
+    return series
+
+
 METRIC_SCHEMAS = {
     "BurnoutEntry": _metric_entry({
         "n": nullable("integer", description="Respondents with a score on the scale."),
@@ -77,7 +87,7 @@ METRIC_SCHEMAS = {
         "responded": nullable("integer"),
         "rate": nullable("number", description="responded / invited (0-1)."),
     }),
-    "BurnoutSeries": _series("BurnoutEntry"),
+    "BurnoutSeries": _paged(_series("BurnoutEntry")),
     "ParticipationSeries": _series("ParticipationEntry"),
 }
 
@@ -106,6 +116,10 @@ METRIC_PATHS = {
              "description": "Instrument key, e.g. `cbi`.", "schema": {"type": "string"}},
             {"name": "scale", "in": "query", "required": True,
              "description": "Scale key, e.g. `work`.", "schema": {"type": "string"}},
+            {"name": "waves", "in": "query", "required": False,
+             "description": "Only the waves of the newest this many wave dates in the range "
+             "(default 12); `earlier_to` in the answer pages back.",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 104, "default": 12}},
         ],
     ),
     "/api/v1/orgs/{slug}/metrics/participation": _metric_operation(

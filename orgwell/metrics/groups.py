@@ -73,6 +73,9 @@ class GroupTree:
     def __init__(self, org, teams: Iterable[Team]):
         self.org_group = Group(ORG_KEY, org.name, "organisation", None)
         self.teams = {t.id: t for t in teams}
+        # chain() of each (team key, clinic key) pair met: a year of waves repeats the same
+        # hundred pairs in every wave and every scale.
+        self._chains: dict[tuple[int, int | None], list[Group]] = {}
 
     @classmethod
     def of(cls, org) -> GroupTree:
@@ -108,11 +111,16 @@ class GroupTree:
         """
         groups: dict[str, Group] = {ORG_KEY: self.org_group}
         sums: dict[str, list] = {ORG_KEY: [0] * width}
-        for (team_key, clinic_key), values in rows.items():
+        for keys, values in rows.items():
             values = list(values)
-            for group in self.chain(team_key, clinic_key):
+            chain = self._chains.get(keys)
+            if chain is None:
+                chain = self._chains[keys] = self.chain(*keys)
+            for group in chain:
                 groups[group.key] = group
-                acc = sums.setdefault(group.key, [0] * width)
+                acc = sums.get(group.key)
+                if acc is None:
+                    acc = sums[group.key] = [0] * width
                 for i, value in enumerate(values):
                     acc[i] += value
         return Family(groups, {key: tuple(values) for key, values in sums.items()})

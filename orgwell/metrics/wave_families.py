@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -54,14 +55,17 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
     tree = GroupTree.of(org)
     wave_ids = [w.id for w, _, _, _ in waves]
     people: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
-    for row in _rollup_rows(ParticipationRollup, wave_ids):
-        if row.responded or row.invited:
-            people[row.wave_id][(row.team_key, row.clinic_key)] = (row.responded, row.invited)
+    for wave_id, team, clinic, responded, invited in _rollup_rows(
+        wave_ids, ParticipationRollup.responded, ParticipationRollup.invited
+    ):
+        if responded or invited:
+            people[wave_id][(team, clinic)] = (responded, invited)
     sums: dict[int, dict[str, dict[tuple, tuple]]] = defaultdict(lambda: defaultdict(dict))
-    for row in _rollup_rows(ScaleRollup, wave_ids):
-        sums[row.wave_id][row.scale_key][(row.team_key, row.clinic_key)] = (
-            row.n, row.total, row.total_sq, row.n_high
-        )
+    for wave_id, team, clinic, scale, *numbers in _rollup_rows(
+        wave_ids, ScaleRollup.scale_key, ScaleRollup.n, ScaleRollup.total,
+        ScaleRollup.total_sq, ScaleRollup.n_high,
+    ):
+        sums[wave_id][scale][(team, clinic)] = tuple(numbers)
     found = []
     for wave, k, campaign, label in waves:
         scale_keys = tuple(sorted(sums[wave.id]))
@@ -73,9 +77,11 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
             for keys, (n, *_rest) in sums[wave.id][scale].items():
                 rows.setdefault(keys, [0, 0] + [0] * len(scale_keys))[2 + index] = n
         family = tree.aggregate(rows, 2 + len(scale_keys))
-        decision = confidentiality.decide(
-            [Node(key, family.parent(key), values) for key, values in family.sums.items()], k
-        )
+        # Sorted by key: the rows come in any order, and the cache below needs one key per
+        # family (decide itself does not depend on the order).
+        decision = _decide(tuple(
+            Node(key, family.parent(key), values) for key, values in sorted(family.sums.items())
+        ), k)
         scales = {
             scale: tree.aggregate(sums[wave.id][scale], 4).sums for scale in scale_keys
         }
@@ -108,7 +114,23 @@ def wave_day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _rollup_rows(model, wave_ids: list[int], *conditions):
+@lru_cache(maxsize=4096)
+def _decide(nodes: tuple[Node, ...], k: int) -> Decision:
+    """`confidentiality.decide`, remembered: the decision is a pure function of the family's
+    nodes (keys, parents, counts) and k, and a closed wave's nodes do not change, so every
+    request after the first reuses it (deciding a family of a hundred teams takes ~20 ms, most
+    of a results request over many waves; issue 6). Any change of a count, a team's clinic or
+    k is a new key, hence a fresh decision."""
+    return confidentiality.decide(nodes, k)
+
+
+def _rollup_rows(wave_ids: list[int], *columns):
+    """(wave id, team key, clinic key, *columns) of the rollup table the columns belong to,
+    for `wave_ids`: plain rows, not ORM objects (a year of weekly waves is 10,000s of rows)."""
     if not wave_ids:
         return []
-    return db.session.scalars(select(model).where(model.wave_id.in_(wave_ids), *conditions))
+    model = columns[0].class_
+    return db.session.execute(
+        select(model.wave_id, model.team_key, model.clinic_key, *columns)
+        .where(model.wave_id.in_(wave_ids))
+    ).all()
