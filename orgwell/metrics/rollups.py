@@ -7,7 +7,9 @@ workers storing answers at once can never lose an increment, on SQLite and on Po
 stores the response (RESPONSE_STORED_HOOKS), so the rollup commits or rolls back with it.
 
 `invited` is not an increment: it is the size of the wave's frozen audience per team
-(WaveMember), so it is SET to a count, which any number of writers agree on.
+(WaveMember), so it is SET to a count, which any number of writers agree on. The audience is
+frozen when the wave opens, so the count is taken once per wave (by its first response, or by
+the hourly refresh of open waves), not again for every response.
 
 `rebuild_wave` recomputes one wave's rows from raw data (delete, then insert the aggregates):
 the wave-closed hook uses it, which also covers seeding paths (demo, result imports) that
@@ -19,6 +21,8 @@ opened); else the clinic already stored on the wave's rows (imported or seeded w
 frozen clinic, and a rebuild must not regroup them); else the team's clinic now.
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -75,26 +79,43 @@ def _wave_teams(wave: Wave) -> set[int]:
     return {t for t in db.session.scalars(members.union(answers)) if t is not None}
 
 
-def upsert(model, keys: tuple[str, ...], row: dict, *, add: tuple[str, ...] = (),
+def upsert(model, keys: tuple[str, ...], row: dict | list[dict], *, add: tuple[str, ...] = (),
            replace: tuple[str, ...] = ()) -> None:
-    """INSERT `row`; on a clash of `keys`, add the `add` columns and overwrite `replace` ones.
+    """INSERT `row` (or each of a list of rows, in one round trip); on a clash of `keys`, add
+    the `add` columns and overwrite `replace` ones.
 
-    One statement, so concurrent writers serialise on the row instead of losing updates.
+    One statement per row, so concurrent writers serialise on the row instead of losing
+    updates.
     """
     dialect = db.session.get_bind().dialect.name
+    db.session.execute(_upsert_statement(model, keys, add, replace, dialect), row)
+
+
+@lru_cache(maxsize=32)
+def _upsert_statement(model, keys: tuple[str, ...], add: tuple[str, ...],
+                      replace: tuple[str, ...], dialect: str):
+    """The upsert of `upsert`, built once: the values are bound when it runs (building the
+    ON CONFLICT clause each time cost more than the database's work on the hot path)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**row)
     table = model.__table__
+    stmt = insert(table)
     updates = {name: table.c[name] + stmt.excluded[name] for name in add}
     updates.update({name: stmt.excluded[name] for name in replace})
     updates["updated_at"] = stmt.excluded.updated_at
-    db.session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates))
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def record_response(response: Response) -> None:
     """Add one stored response to its wave x team rollups (scale sums and participation).
 
-    Uses only what an anonymous response carries: wave, team and scores.
+    Uses only what an anonymous response carries: wave, team and scores. Three statements on
+    the usual path: read the team's participation row (its clinic, and whether the wave's
+    invited counts are in place), add one to `responded`, add the scores (one round trip for
+    every scale).
+
+    Lock order: every request takes participation rows (all of the wave's in team order when
+    it sets the invited counts, else its team's), then its team's scale rows, then the wave
+    row (responding.submit, last), so no two requests can wait for each other in a circle.
     """
     wave = db.session.get(Wave, response.wave_id)
     campaign = db.session.get(Campaign, wave.campaign_id)
@@ -103,42 +124,74 @@ def record_response(response: Response) -> None:
     common = {
         "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
         "wave_id": wave.id, "team_key": key, "team_id": response.team_id,
-        "clinic_key": clinic_keys(wave, {response.team_id})[key],
+        "clinic_key": _clinic_key_with_invited(wave, response.team_id),
         "opens_on": wave.opens_on, "updated_at": now,
     }
-    for score in response.scores:
+    upsert(ParticipationRollup, ("wave_id", "team_key"), {
+        **common, "invited": 0, "responded": 1,
+    }, add=("responded",))
+    scale_rows = []
+    for score in sorted(response.scores, key=lambda score: score.scale_key):
         value = score.score
-        upsert(ScaleRollup, ("wave_id", "team_key", "scale_key"), {
+        scale_rows.append({
             **common, "instrument_key": campaign.instrument_version.key,
             "scale_key": score.scale_key,
             "n": 0 if value is None else 1,
             "total": 0.0 if value is None else float(value),
             "total_sq": 0.0 if value is None else float(value) * float(value),
             "n_high": 1 if score.band == HIGH else 0,
-        }, add=("n", "total", "total_sq", "n_high"))
-    # Every team of the wave gets its invited count (one grouped count over the frozen
-    # audience), so teams nobody answered from yet have a row too.
+        })
+    if scale_rows:
+        upsert(ScaleRollup, ("wave_id", "team_key", "scale_key"), scale_rows,
+               add=("n", "total", "total_sq", "n_high"))
+
+
+def _clinic_key_with_invited(wave: Wave, team_id: int | None) -> int:
+    """The clinic key of `team_id`'s rows in `wave`, first setting the wave's invited counts
+    when the team's participation row does not have one yet.
+
+    `invited` is the size of the frozen audience (WaveMember rows are written once, when the
+    wave opens), so it only has to be counted once per wave, not for every response: the
+    first response (or the hourly refresh of open waves, whichever comes first) sets it for
+    every team of the wave, and later responses find their row with it. A team with no frozen
+    member (answers stored without an audience) never has one, and is counted every time, as
+    before. The clinic stored on the row came from `clinic_keys`, whose sources never change
+    the answer once a row holds one.
+    """
+    key = team_key(team_id)
+    row = db.session.execute(
+        select(ParticipationRollup.invited, ParticipationRollup.clinic_key).where(
+            ParticipationRollup.wave_id == wave.id, ParticipationRollup.team_key == key
+        )
+    ).first()
+    if row is not None and row.invited:
+        return row.clinic_key
     refresh_invited(wave)
-    upsert(ParticipationRollup, ("wave_id", "team_key"), {
-        **common, "invited": 0, "responded": 1,
-    }, add=("responded",))
+    return clinic_keys(wave, {team_id})[key]
 
 
 def refresh_invited(wave: Wave) -> None:
-    """Set `invited` of every team of `wave` from its frozen audience (idempotent)."""
+    """Set `invited` of every team of `wave` from its frozen audience (idempotent).
+
+    The rows are written in team order, so two requests refreshing one wave at once (its
+    first two responses) take the row locks in the same order.
+    """
     now = utcnow()
     counts = db.session.execute(
         select(WaveMember.team_id, func.count()).where(WaveMember.wave_id == wave.id)
         .group_by(WaveMember.team_id)
     ).all()
+    counts.sort(key=lambda row: team_key(row[0]))
     clinics = clinic_keys(wave, {team_id for team_id, _ in counts})
-    for team_id, count in counts:
-        upsert(ParticipationRollup, ("wave_id", "team_key"), {
-            "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
-            "wave_id": wave.id, "team_key": team_key(team_id), "team_id": team_id,
-            "clinic_key": clinics[team_key(team_id)], "opens_on": wave.opens_on,
-            "invited": count, "responded": 0, "updated_at": now,
-        }, replace=("invited",))
+    rows = [
+        {"organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
+         "wave_id": wave.id, "team_key": team_key(team_id), "team_id": team_id,
+         "clinic_key": clinics[team_key(team_id)], "opens_on": wave.opens_on,
+         "invited": count, "responded": 0, "updated_at": now}
+        for team_id, count in counts
+    ]
+    if rows:
+        upsert(ParticipationRollup, ("wave_id", "team_key"), rows, replace=("invited",))
 
 
 def rebuild_wave(wave: Wave) -> None:

@@ -35,19 +35,29 @@ or a log line naming the person.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property, lru_cache
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from orgwell.auth.sessions import token_hash
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.orgs.models import Organisation
 from orgwell.surveys import events
-from orgwell.surveys.instruments.definition import Instrument, Item, Scale, plain_number
+from orgwell.surveys.instruments.definition import (
+    Instrument,
+    Item,
+    Scale,
+    parse_definition,
+    plain_number,
+)
+from orgwell.surveys.instruments.models import InstrumentVersion
 from orgwell.surveys.invitations import closes_label
 from orgwell.surveys.models import Campaign, Invitation, Response, ResponseScore, Wave
 from orgwell.surveys.scoring import ScaleResult, score_response
@@ -91,13 +101,18 @@ class Survey:
 
     def number(self, item: Item) -> int:
         """The item's place in the form (1-based, counting only asked items)."""
-        return self.items.index(item) + 1
+        return self._numbers[item.key]
+
+    @cached_property
+    def _numbers(self) -> dict[str, int]:
+        return {item.key: place for place, item in enumerate(self.items, start=1)}
 
     @property
     def wording(self) -> str | None:
         return self.campaign.wording
 
-    @property
+    # Cached: the form asks for these once per item (the survey never changes in a request).
+    @cached_property
     def scales(self) -> tuple[Scale, ...]:
         """The scales this person is asked (see the module docstring)."""
         return tuple(
@@ -106,7 +121,7 @@ class Survey:
             if self.patient_facing or not scale.patient_facing_only
         )
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         shown = {scale.key for scale in self.scales}
         return tuple(item for item in self.instrument.items if item.scale in shown)
@@ -156,9 +171,26 @@ def option_field_value(value: float) -> str:
 
 def find_invitation(token: str) -> Invitation | None:
     """The invitation whose link carries `token`, or None."""
+    found = _find_with_organisation(token)
+    return None if found is None else found[0]
+
+
+def _find_with_organisation(token: str) -> tuple[Invitation, Organisation] | None:
+    """The invitation of `token` and its organisation, in one statement with everything the
+    form and the thank-you page show: wave, campaign, instrument version, frozen member."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(select(Invitation).filter_by(token_hash=token_hash(token)))
+    found = db.session.execute(
+        select(Invitation, Organisation)
+        .join(Organisation, Organisation.id == Invitation.organisation_id)
+        .where(Invitation.token_hash == token_hash(token))
+        .options(
+            joinedload(Invitation.wave).joinedload(Wave.campaign)
+            .joinedload(Campaign.instrument_version),
+            joinedload(Invitation.wave_member),
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
 
 
 def open_by_token(
@@ -170,18 +202,25 @@ def open_by_token(
     "foreign", before (and instead of) "used" or "expired". Raises LinkProblem (unknown,
     foreign, used, expired); changes nothing.
     """
-    invitation = find_invitation(token)
-    if invitation is None:
+    found = _find_with_organisation(token)
+    if found is None:
         raise LinkProblem("unknown")
+    invitation, organisation = found
     # Whose link it is comes first: someone else must not learn whether it was answered.
-    owner = invitation.membership
-    if viewer_id is not None and (owner is None or owner.user_id != viewer_id):
-        raise LinkProblem("foreign")
-    return open_invitation(invitation, now=now)
+    if viewer_id is not None:
+        owner = invitation.membership
+        if owner is None or owner.user_id != viewer_id:
+            raise LinkProblem("foreign")
+    return open_invitation(invitation, now=now, organisation=organisation)
 
 
-def open_invitation(invitation: Invitation, *, now: datetime | None = None) -> Survey:
+def open_invitation(
+    invitation: Invitation, *, now: datetime | None = None,
+    organisation: Organisation | None = None,
+) -> Survey:
     """The survey of `invitation` if it can still be answered.
+
+    organisation: the invitation's organisation when the caller has it loaded already.
 
     Raises LinkProblem("used") once answered, LinkProblem("expired") once the wave closed or
     its closing time passed (whatever the close job has done yet). Changes nothing.
@@ -197,10 +236,25 @@ def open_invitation(invitation: Invitation, *, now: datetime | None = None) -> S
         invitation=invitation,
         wave=wave,
         campaign=campaign,
-        instrument=campaign.instrument_version.instrument,
+        instrument=parsed_instrument(campaign.instrument_version),
         patient_facing=invitation.wave_member.patient_facing,
-        organisation=db.session.get(Organisation, wave.organisation_id),
+        organisation=organisation or db.session.get(Organisation, wave.organisation_id),
     )
+
+
+def parsed_instrument(version: InstrumentVersion) -> Instrument:
+    """The Instrument of a stored version, parsed once per process and definition.
+
+    Parsing checks the definition against the JSON schema, which took longer than the rest
+    of the form page; rows are never edited in place (instruments/models.py), and the key
+    holds the definition itself, so a cached one can never be out of date.
+    """
+    return _parse_cached(version.id, json.dumps(version.definition, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(version_id: int, definition: str) -> Instrument:
+    return parse_definition(json.loads(definition))
 
 
 # --- reading the form ----------------------------------------------------------------------
@@ -293,15 +347,6 @@ def submit(
     ).rowcount
     if claimed != 1:
         raise LinkProblem("used")
-    db.session.execute(
-        update(Wave)
-        .where(Wave.id == survey.wave.id)
-        .values(
-            responded_count=Wave.responded_count + 1,
-            unshuffled=Wave.unshuffled + (1 if anonymous else 0),
-        )
-        .execution_options(synchronize_session=False)
-    )
     scores = score_response(survey.instrument, values, patient_facing=survey.patient_facing)
     member = invitation.wave_member
     response = Response(
@@ -321,4 +366,19 @@ def submit(
     db.session.add(response)
     db.session.flush()
     events.response_stored(response)
+    # Every answer of the wave writes this one row, so it is written last: its lock is held
+    # only from here to the caller's commit, and concurrent submissions queue for it briefly
+    # (and always after their other row locks, see metrics/rollups.record_response). The one
+    # writer that takes it first is the close job (status, then the rollup rebuild): an answer
+    # still in flight at the closing second may then deadlock with it, and PostgreSQL aborts
+    # one of the two whole (nothing half-stored; the close job runs again on its next beat).
+    db.session.execute(
+        update(Wave)
+        .where(Wave.id == survey.wave.id)
+        .values(
+            responded_count=Wave.responded_count + 1,
+            unshuffled=Wave.unshuffled + (1 if anonymous else 0),
+        )
+        .execution_options(synchronize_session=False)
+    )
     return scores
