@@ -97,9 +97,8 @@ logger_class = TokenMaskingLogger
 # gunicorn believes X-Forwarded-Proto (https or not: secure cookies, HSTS, external URLs) only
 # from these addresses; its default is 127.0.0.1. Behind a reverse proxy on another host set
 # FORWARDED_ALLOW_IPS to that proxy's address, never "*" on a host clients reach directly.
-# The app itself does not read X-Forwarded-For (no ProxyFix): the rate limits key on the
-# connection's address, which behind a proxy is the proxy's. Add ProxyFix(x_for=1) in wsgi.py
-# when a proxy is in front, so limits apply per client again.
+# The app reads X-Forwarded-For itself only with ORGWELL_PROXY_HOPS set (orgwell/security.py):
+# set it to 1 behind one proxy, or the rate limits count every client as the proxy.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # The default temporary directory may be on disk; the heartbeat file is touched every second.

@@ -53,6 +53,10 @@ class Config:
     PUBLIC_SIGNUP: bool = _env_bool("ORGWELL_PUBLIC_SIGNUP", False)
     SESSION_IDLE_MINUTES: int = _env_int("ORGWELL_SESSION_IDLE_MINUTES", 8 * 60)
     INVITE_VALID_DAYS: int = _env_int("ORGWELL_INVITE_VALID_DAYS", 7)
+    # Reverse proxies in front of the web server whose X-Forwarded-For/-Proto/-Host to
+    # believe; 0 = none. Rate limits key on the client's address, which behind a proxy is the
+    # proxy's own unless this says how many hops to look through.
+    PROXY_HOPS: int = _env_int("ORGWELL_PROXY_HOPS", 0)
     # The browser kaleido drives to draw figures as PNG and PDF (Debian's package by default).
     CHROMIUM_PATH: str = os.environ.get("ORGWELL_CHROMIUM_PATH", "/usr/bin/chromium")
     # People who left are erased this many days after their leaving date; 0 = never.

@@ -1,7 +1,9 @@
-"""Security headers on every response (HSTS only where TLS is expected)."""
+"""Security headers on every response (HSTS only where TLS is expected), checks every request
+passes first, and the reverse proxies to believe."""
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -44,6 +46,10 @@ def refuse_json_to_forms():
 
 
 def init_security(app: Flask) -> None:
+    hops = app.config.get("PROXY_HOPS", 0)
+    if hops:
+        # Only as many hops as the deployer named: a client could forge any header beyond them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.before_request(reject_nul_characters)
     app.before_request(refuse_json_to_forms)
 

@@ -61,3 +61,25 @@ def test_a_json_body_posted_to_a_page_gets_a_415_and_the_api_is_left_alone(clien
     assert b"Traceback" not in page.data
     api = client.post("/api/v1/openapi.json", json={"x": 1})
     assert api.status_code != 415
+
+
+def test_behind_a_proxy_the_client_address_comes_from_the_forwarded_header(tmp_path):
+    from flask import request
+
+    from orgwell.access import ANONYMOUS, allow
+
+    seen = {}
+    for hops in (0, 1):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p{hops}.sqlite",
+                          "BROKER_URL": "memory://", "PROXY_HOPS": hops})
+
+        @app.get("/_address")  # a probe route for this test only
+        @allow(ANONYMOUS)
+        def _address():
+            return request.remote_addr
+
+        with app.test_client() as client:
+            seen[hops] = client.get(
+                "/_address", headers={"X-Forwarded-For": "203.0.113.7"}
+            ).get_data(as_text=True)
+    assert seen == {0: "127.0.0.1", 1: "203.0.113.7"}
