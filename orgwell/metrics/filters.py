@@ -5,17 +5,27 @@ so that a view can be shared by copying its address. Anything a person can type 
 checked against what the organisation (and the caller's scope) offers: an unknown scale, a
 team outside the scope or a date that is not a date is dropped with a plain message, never a
 500 and never a wider view than the caller's. Pure functions: the view passes the choices in.
+
+An address with neither date shows the DEFAULT_MONTHS months up to the newest results
+(`with_default_period`), written into the form and the shared link; clearing both dates in the
+form shows everything.
 """
 from __future__ import annotations
 
+import calendar
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from orgwell.metrics.queries import Filters
 
 MAX_TEAMS = 50
+# The period a results page shows when its address names no dates: a year of results, like a
+# product's "last 12 months", so a page's cost does not grow with years of weekly waves (issue
+# 6). The form shows it, and widening it is one edit of the "From" field.
+DEFAULT_MONTHS = 12
 PARAMS = ("instrument", "scale", "team", "from", "to")
 
 
@@ -40,6 +50,8 @@ class ParsedFilters:
 
     filters: Filters
     errors: list[str] = field(default_factory=list)
+    # True when the dates are the default period, not the address's (the page says so).
+    default_period: bool = False
 
     @property
     def params(self) -> list[tuple[str, str]]:
@@ -90,6 +102,29 @@ def parse_filters(args: Mapping, choices: Choices) -> ParsedFilters:
         date_from=date_from, date_to=date_to,
     )
     return ParsedFilters(filters, errors)
+
+
+def wants_default_period(args: Mapping) -> bool:
+    """Whether the address names no dates at all (a submitted form with both dates cleared
+    sends them empty: that asks for everything)."""
+    return "from" not in args and "to" not in args
+
+
+def with_default_period(parsed: ParsedFilters, newest: date | None) -> ParsedFilters:
+    """`parsed` narrowed to the DEFAULT_MONTHS months up to `newest` (the newest wave's date
+    for the chosen questionnaire); unchanged when there are no results (`newest` None)."""
+    if newest is None:
+        return parsed
+    start = _months_before(newest, DEFAULT_MONTHS) + timedelta(days=1)
+    filters = dataclasses.replace(parsed.filters, date_from=start, date_to=None)
+    return ParsedFilters(filters, parsed.errors, default_period=True)
+
+
+def _months_before(day: date, months: int) -> date:
+    month = day.month - 1 - months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
 
 
 def _instrument_and_scale(args, choices: Choices, errors: list[str]) -> tuple[str, str]:

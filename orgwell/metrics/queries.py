@@ -24,12 +24,10 @@ the result.
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -39,7 +37,7 @@ from orgwell.metrics import confidentiality
 from orgwell.metrics.confidentiality import Node
 from orgwell.metrics.groups import ORG_KEY, Group, GroupTree
 from orgwell.metrics.models import ProgramWeekRollup
-from orgwell.metrics.stats import mean_sd, t_quantile
+from orgwell.metrics.stats import mean_ci
 from orgwell.metrics.wave_families import WaveFamily, labelled, wave_families
 from orgwell.programs.models import Cohort, CohortTeam, Program
 from orgwell.surveys.instruments.models import InstrumentVersion
@@ -204,6 +202,11 @@ def wave_dates(org, filters: Filters) -> list[date]:
     return list(db.session.scalars(query))
 
 
+def newest_wave_date(org, filters: Filters) -> date | None:
+    """The date of the newest closed wave of `filters.instrument` (dates ignored), or None."""
+    return next(iter(wave_dates(org, Filters(filters.instrument, filters.scale))), None)
+
+
 def wave_totals(org, waves: Iterable[Wave]) -> dict[int, ParticipationCell]:
     """The organisation's participation cell of each CLOSED wave among `waves`, by wave id.
 
@@ -364,7 +367,7 @@ def _burnout_cell(group: Group, found: WaveFamily, scale: str) -> Cell:
     if reason is not None:
         return Cell(group, wave.id, wave.opens_on, None, None, None, None, None, None,
                     True, reason, **about)
-    mean, sd, low, high = _mean_ci(n, total, total_sq)
+    mean, sd, low, high = mean_ci(n, total, total_sq)
     return Cell(group, wave.id, wave.opens_on, n, mean, sd, low, high,
                 100.0 * n_high / n, False, None, **about)
 
@@ -378,21 +381,3 @@ def _participation_cell(group: Group, found: WaveFamily) -> ParticipationCell:
     responded, invited = found.family.sums[group.key][:2]
     return ParticipationCell(group, wave.id, wave.opens_on, invited, responded,
                              responded / invited if invited else None, False, None, **about)
-
-
-def _mean_ci(n: int, total: float, total_sq: float):
-    """`stats.mean_ci` at 95 %, with the t quantile looked up once per degrees of freedom.
-
-    The quantile is a bisection on the t CDF (a few ms each): computed for every cell it was
-    most of a results request (issue 6). The same formula as mean_ci, so the numbers are equal.
-    """
-    mean, sd = mean_sd(n, total, total_sq)
-    if mean is None or sd is None:
-        return mean, sd, None, None
-    half = _t_975(n - 1) * sd / math.sqrt(n)
-    return mean, sd, mean - half, mean + half
-
-
-@lru_cache(maxsize=8192)
-def _t_975(df: int) -> float:
-    return t_quantile(0.5 + 0.95 / 2, df)

@@ -33,7 +33,13 @@ from orgwell.job_queue import enqueue_job
 from orgwell.metrics import dashboard, exports, figures, portfolio, queries, report
 from orgwell.metrics.actions import actions_for
 from orgwell.metrics.export_models import ExportJob
-from orgwell.metrics.filters import ParsedFilters, parse_filters, with_params
+from orgwell.metrics.filters import (
+    DEFAULT_MONTHS,
+    parse_filters,
+    wants_default_period,
+    with_default_period,
+    with_params,
+)
 from orgwell.metrics.forms import ExportForm
 from orgwell.metrics.plotlyjs import allow_plotly_styles
 from orgwell.orgs.models import Team
@@ -54,6 +60,8 @@ def _results(focus_team: Team | None = None) -> dashboard.Results:
     scope = g.team_scope
     choices = dashboard.choices_for(g.org, scope)
     parsed = parse_filters(request.args, choices)
+    if wants_default_period(request.args):
+        parsed = with_default_period(parsed, queries.newest_wave_date(g.org, parsed.filters))
     if focus_team is not None:
         # The team, its own teams and its clinic (within a leader's scope; owners and
         # consultants get the organisation total too, leaders never), so that the lines
@@ -62,8 +70,8 @@ def _results(focus_team: Team | None = None) -> dashboard.Results:
             [focus_team.parent] if focus_team.parent is not None else []
         )
         ids = {focus_team.id} | {t.id for t in related if scope is None or t.id in scope}
-        parsed = ParsedFilters(
-            dataclasses.replace(parsed.filters, team_ids=frozenset(ids)), parsed.errors
+        parsed = dataclasses.replace(
+            parsed, filters=dataclasses.replace(parsed.filters, team_ids=frozenset(ids))
         )
     return dashboard.build_results(
         g.org, parsed, choices, team_scope=scope,
@@ -75,7 +83,7 @@ def _results(focus_team: Team | None = None) -> dashboard.Results:
 def _page(template: str, **context) -> Response:
     response = make_response(render_template(
         template, figure_config_json=report.figure_config_json(),
-        **context,
+        default_months=DEFAULT_MONTHS, **context,
     ))
     return allow_plotly_styles(response)
 

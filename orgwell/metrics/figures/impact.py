@@ -16,6 +16,7 @@ from orgwell.metrics.figures.common import (
     REFERENCE_COLOUR,
     _add_empty_note,
     _add_hidden_points,
+    _bare_figure,
     _day,
     _fix_date_range,
     _mean_hover,
@@ -72,7 +73,7 @@ def program_impact(
     fig = make_subplots(
         rows=len(panels), cols=1, row_heights=[px for _, px, _ in panels],
         vertical_spacing=GAP_PX / plot_px if gaps else 0,
-        subplot_titles=[title for _, _, title in panels],
+        subplot_titles=[title for _, _, title in panels], figure=_bare_figure(),
     )
     caption_lines = (
         textwrap.wrap(html.escape(impact.sentence, quote=False), CAPTION_CHARS) if caption
@@ -137,7 +138,7 @@ def action_follow_up(actions: Sequence[Any], *, scale_name: str = "Score") -> go
     stacked panels squeeze into each other at 768 px)."""
     shown_actions = list(actions)[-MAX_ACTIONS:]
     panel_px = _actions_px(shown_actions)
-    fig = make_subplots(rows=1, cols=1)
+    fig = make_subplots(rows=1, cols=1, figure=_bare_figure())
     _style(fig, title=f"{_actions_title(shown_actions)} ({scale_name})",
            height=panel_px + AXIS_PX + 4)
     fig.update_layout(height=panel_px + AXIS_PX + 4 + fig.layout.margin.t)

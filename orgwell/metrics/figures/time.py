@@ -16,6 +16,7 @@ from orgwell.metrics.figures.common import (
     _add_hidden_points,
     _add_reference,
     _band,
+    _bare_figure,
     _by_group,
     _colours_by_group,
     _completion_hover,
@@ -145,7 +146,7 @@ def participation(
     fig = make_subplots(
         rows=rows, cols=1, vertical_spacing=0.2,
         subplot_titles=("Survey response rate per wave", "Program modules completed, per week")
-        [:rows],
+        [:rows], figure=_bare_figure(),
     )
     _style(fig, title="Participation", height=720 if rows == 2 else 460)
     fig.update_yaxes(

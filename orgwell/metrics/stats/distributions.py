@@ -6,6 +6,7 @@ against scipy in tests/metrics/test_stats.py.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -92,6 +93,9 @@ def normal_quantile(p: float) -> float:
     return x - u / (1.0 + x * u / 2.0)
 
 
+# Cached: the bisection costs a few ms, and results pages ask for the same few (p, df) pairs
+# (95 % at one df per group size) for every cell of every wave (issue 6).
+@lru_cache(maxsize=8192)
 def t_quantile(p: float, df: float) -> float:
     """Quantile of Student's t: the t with P(T <= t) = p, for 0 < p < 1 and df > 0.
 

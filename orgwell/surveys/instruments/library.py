@@ -20,6 +20,7 @@ from orgwell.extensions import db
 from orgwell.surveys.instruments.definition import DefinitionError, Instrument, parse_definition
 from orgwell.surveys.instruments.files import (
     BUILTIN_KEYS,
+    builtin,
     builtin_instruments,
     load_definition_text,
 )
@@ -119,14 +120,18 @@ def get_version(org, key: str, version: int | None = None) -> tuple[InstrumentVe
     Raises UnknownInstrument when there is no such key or version.
     """
     owner_id = None if key in BUILTIN_KEYS else org.id
-    if owner_id is None:
-        sync_builtins()
     query = select(InstrumentVersion).where(
         _owned_by(owner_id), InstrumentVersion.key == key
     )
     if version is not None:
         query = query.where(InstrumentVersion.version == version)
-    row = db.session.scalar(query.order_by(InstrumentVersion.version.desc()).limit(1))
+    query = query.order_by(InstrumentVersion.version.desc()).limit(1)
+    row = db.session.scalar(query)
+    if owner_id is None and not _builtin_current(row, key, version):
+        # The built-in file is not stored yet, or changed with a deploy: store it, once. The
+        # usual case (the latest row is the file) costs the one query above, not a sync.
+        sync_builtins()
+        row = db.session.scalar(query)
     if row is None:
         raise UnknownInstrument(key if version is None else f"{key} v{version}")
     return row, row.instrument
@@ -286,6 +291,16 @@ def _latest_row(organisation_id: int | None, key: str) -> InstrumentVersion | No
         .order_by(InstrumentVersion.version.desc())
         .limit(1)
     )
+
+
+def _builtin_current(row: InstrumentVersion | None, key: str, version: int | None) -> bool:
+    """Whether `row`, the answer to a built-in lookup, needs no sync first: it is the file's
+    content, or an older version asked for by number (those are never changed)."""
+    if row is None:
+        return False
+    if version is not None:
+        return True
+    return _same(row.instrument, builtin(key))
 
 
 def _same(stored: Instrument, new: Instrument) -> bool:

@@ -8,8 +8,10 @@ collide in the ordinary unique constraint).
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from functools import cached_property
+from threading import Lock
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,6 +21,15 @@ from orgwell.extensions import db
 from orgwell.surveys.instruments.definition import Instrument, parse_definition
 
 SOURCES = ("builtin", "upload", "custom")
+
+# Parsed definitions by row id, shared by every request of the process: parsing (jsonschema
+# validation and all) costs milliseconds, and a stored version never changes. The stored
+# definition is kept beside it and compared on every hit (a dict comparison, microseconds), so
+# an id that means another row -- a test database made again, a restored backup -- is parsed
+# afresh rather than answered with someone else's instrument.
+_PARSED: dict[int, tuple[dict, Instrument]] = {}
+_PARSED_MAX = 512
+_parsed_lock = Lock()
 
 
 class InstrumentVersion(db.Model):
@@ -61,5 +72,19 @@ class InstrumentVersion(db.Model):
 
     @cached_property
     def instrument(self) -> Instrument:
-        """The parsed definition (rows are never changed, so parsing once per load is safe)."""
-        return parse_definition(self.definition)
+        """The parsed definition, parsed once per process and row (rows are never changed)."""
+        return parsed_definition(self.id, self.definition)
+
+
+def parsed_definition(row_id: int | None, definition: dict) -> Instrument:
+    """`parse_definition(definition)`, cached per process by the row id it is stored under."""
+    hit = _PARSED.get(row_id) if row_id is not None else None
+    if hit is not None and hit[0] == definition:
+        return hit[1]
+    instrument = parse_definition(definition)
+    if row_id is not None:
+        with _parsed_lock:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()  # many organisations' uploads: start over rather than grow
+            _PARSED[row_id] = (copy.deepcopy(definition), instrument)
+    return instrument
