@@ -35,12 +35,11 @@ or a log line naming the person.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
@@ -54,10 +53,8 @@ from orgwell.surveys.instruments.definition import (
     Instrument,
     Item,
     Scale,
-    parse_definition,
     plain_number,
 )
-from orgwell.surveys.instruments.models import InstrumentVersion
 from orgwell.surveys.invitations import closes_label
 from orgwell.surveys.models import Campaign, Invitation, Response, ResponseScore, Wave
 from orgwell.surveys.scoring import ScaleResult, score_response
@@ -236,25 +233,10 @@ def open_invitation(
         invitation=invitation,
         wave=wave,
         campaign=campaign,
-        instrument=parsed_instrument(campaign.instrument_version),
+        instrument=campaign.instrument_version.instrument,  # parsed once per process
         patient_facing=invitation.wave_member.patient_facing,
         organisation=organisation or db.session.get(Organisation, wave.organisation_id),
     )
-
-
-def parsed_instrument(version: InstrumentVersion) -> Instrument:
-    """The Instrument of a stored version, parsed once per process and definition.
-
-    Parsing checks the definition against the JSON schema, which took longer than the rest
-    of the form page; rows are never edited in place (instruments/models.py), and the key
-    holds the definition itself, so a cached one can never be out of date.
-    """
-    return _parse_cached(version.id, json.dumps(version.definition, sort_keys=True))
-
-
-@lru_cache(maxsize=64)
-def _parse_cached(version_id: int, definition: str) -> Instrument:
-    return parse_definition(json.loads(definition))
 
 
 # --- reading the form ----------------------------------------------------------------------
