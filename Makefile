@@ -33,7 +33,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmarks print figures and ratios (bench/RESULTS.md keeps the last ones measured); they need
+# the PostgreSQL and Redis of a CI machine, and take about half an hour, most of it generating
+# a million survey responses.
 bench: $(STAMP)
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/submissions.py
+	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/embedded_broker.py 300
 
 clean:
