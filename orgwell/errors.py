@@ -60,7 +60,26 @@ def handle_http_error(error: HTTPException):
     """Every HTTP error, including the 500 Flask makes of an unhandled exception."""
     if error.code is None or error.code < 400:
         return error  # redirects raised as exceptions pass through untouched
+    lost = _lost_connection_behind(getattr(error, "original_exception", None))
+    if lost is not None:
+        return handle_database_error(lost)
     return error_response(error.code, headers=_kept_headers(error))
+
+
+def _lost_connection_behind(error: BaseException | None) -> DBAPIError | PoolTimeout | None:
+    """The lost-connection error an unexpected exception was raised while handling, if any.
+
+    When the database goes away in the middle of a request, what reaches Flask is not always
+    the driver's error: SQLAlchemy may raise its own (a closed connection, a transaction that
+    must be rolled back first) while handling it. Following the exception's chain finds the
+    cause, so the visitor gets the 503 of an outage rather than a 500.
+    """
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DBAPIError | PoolTimeout) and database_unreachable(error):
+            return error
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
 
 
 def handle_csrf_error(error: CSRFError):

@@ -118,6 +118,31 @@ def test_other_database_errors_are_500_pages(app, client):
     assert "Something went wrong on our side" in response.get_data(as_text=True)
 
 
+def test_an_error_raised_while_handling_a_lost_connection_is_a_503(app, client):
+    """SQLAlchemy can answer a lost connection with an error of its own (a closed connection,
+    a transaction to roll back first): the outage behind it still makes it a 503."""
+    from sqlalchemy.exc import ResourceClosedError
+
+    def view():
+        try:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        except OperationalError:
+            raise ResourceClosedError("This Connection is closed") from None
+
+    def chained():
+        try:
+            raise OperationalError("SELECT 1", {}, Exception("terminating connection"))
+        except OperationalError as lost:
+            raise ResourceClosedError("This Connection is closed") from lost
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+    app.add_url_rule("/test-db-context", "test_db_context", allow(ANONYMOUS)(view))
+    app.add_url_rule("/test-db-chained", "test_db_chained", allow(ANONYMOUS)(chained))
+    # `from None` hides the context from tracebacks but keeps it: still the outage.
+    assert client.get("/test-db-context").status_code == 503
+    assert client.get("/test-db-chained").status_code == 503
+
+
 def test_unexpected_exception_is_a_friendly_500(app, client):
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
     app.add_url_rule("/test-bug", "test_bug", _raiser(RuntimeError("boom")))
