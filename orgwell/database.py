@@ -101,3 +101,31 @@ def dispose_inherited_connections(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def end_sessions_quietly(app: Flask) -> None:
+    """End each request's session without letting a lost connection turn it into a 500.
+
+    Flask-SQLAlchemy ends the session in a teardown, after the response was made; when the
+    database went away meanwhile (a restart terminates every connection), the ROLLBACK of
+    that close fails, and an exception in a teardown escapes every error page (the server
+    answers a bare 500). This teardown, registered after Flask-SQLAlchemy's and so run
+    before it, ends the session first and lets the pool discard the dead connection.
+    """
+    import logging
+
+    from sqlalchemy.exc import DBAPIError
+
+    from orgwell.extensions import db
+
+    @app.teardown_appcontext
+    def _end_session(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            logging.getLogger(__name__).warning(
+                "the database connection was lost while ending a request: %s",
+                type(getattr(error, "orig", error)).__name__,
+            )
+            db.session.registry.clear()  # a new session next time; the pool drops the old one
+
