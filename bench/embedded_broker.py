@@ -2,7 +2,7 @@
 
 Queues N messages through the outbox (dev mail backend, so the broker and database are
 what is measured), starts `celery -A worker worker`, and times until every row is sent.
-Runs twice: with OrgWell's embedded transport (polled every 50 ms) and with kombu's stock
+Runs twice: with OrgWell's embedded transport (polled every 150 ms) and with kombu's stock
 SQLAlchemy transport (polled every second), and prints both rates and their ratio.
 
     .venv/bin/python bench/embedded_broker.py [N]

@@ -11,12 +11,14 @@ Screenshots go to test-output/browser/metrics/.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -176,11 +178,13 @@ def test_a_png_export_is_drawn_by_the_worker_and_downloads_as_real_pngs(demo_sta
     deadline = time.monotonic() + 120
     while not ready.is_visible():
         # The page reloads itself when the job has finished, so the bar can vanish between
-        # two reads: read it without waiting for it (a locator read would wait 30 s).
-        seen.update(
-            int(v or 0)
-            for v in bar.evaluate_all("bars => bars.map(b => b.getAttribute('aria-valuenow'))")
-        )
+        # two reads: read it without waiting for it (a locator read would wait 30 s), and a
+        # read that the reload interrupts reads nothing.
+        with contextlib.suppress(PlaywrightError):
+            seen.update(
+                int(v or 0)
+                for v in bar.evaluate_all("bars => bars.map(b => b.getAttribute('aria-valuenow'))")
+            )
         expect(page.get_by_text("could not be made")).to_have_count(0)
         page.wait_for_timeout(200)
         assert time.monotonic() < deadline, f"the export never finished (progress seen: {seen})"
