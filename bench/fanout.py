@@ -32,68 +32,24 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.smtp_sink import SinkProcess  # noqa: E402
+from bench.stack import postgres_database, redis_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
-PG_ADMIN = os.environ.get(
-    "ORGWELL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-REDIS = os.environ.get("ORGWELL_BENCH_REDIS", "redis://127.0.0.1:6379")
-REDIS_LOCK_KEY = "orgwell:test-stack"  # the worker tests' claim on a database number
 BASE_URL = "http://orgwell.test"
 TIMEOUT = 600
 
 
 # --- stacks --------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_database():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"orgwell_bench_fanout_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def redis_database():
-    """An empty Redis database number, claimed the way the worker tests claim theirs."""
-    import redis
-
-    base = urlsplit(REDIS)
-    for number in range(15, 0, -1):
-        url = base._replace(path=f"/{number}").geturl()
-        client = redis.Redis.from_url(url)
-        try:
-            if client.dbsize() == 0 and client.set(REDIS_LOCK_KEY, os.getpid(), nx=True, ex=3600):
-                try:
-                    yield url
-                finally:
-                    client.flushdb()
-                return
-        finally:
-            client.close()
-    raise SystemExit("no empty Redis database number (1-15)")
 
 
 def env_for(folder: Path, database: str, broker: str, sink: SinkProcess) -> dict[str, str]:
@@ -458,7 +414,7 @@ def main() -> None:
                 )
             with (
                 tempfile.TemporaryDirectory(prefix="orgwell-bench-") as folder,
-                postgres_database() as database,
+                postgres_database("orgwell_bench_fanout") as database,
                 redis_database() as broker,
             ):
                 env = env_for(Path(folder), database, broker, sink)

@@ -44,60 +44,22 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
-import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import postgres_database, redis_database  # noqa: E402
+
 BIN = Path(sys.executable).parent
-POSTGRES_URL = os.environ.get(
-    "ORGWELL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("ORGWELL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 RATE_LIMIT = "1000000 per minute"
 STATIC_PATH = "/static/orgwell.css"
-LOCK_KEY = "orgwell-bench-submissions"
 
 
 # --- the stack ------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_database():
-    """A new, empty database; dropped (connections and all) at the end."""
-    name = f"orgwell_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def redis_database():
-    """An empty Redis database number (locked by a key while in use), flushed afterwards."""
-    for number in range(15, 0, -1):
-        url = REDIS_URL.rsplit("/", 1)[0] + f"/{number}"
-        client = redis.Redis.from_url(url)
-        try:
-            if client.dbsize() == 0 and client.set(LOCK_KEY, os.getpid(), nx=True, ex=3600):
-                try:
-                    yield url
-                finally:
-                    client.flushdb()
-                return
-        finally:
-            client.close()
-    raise SystemExit("no empty Redis database number (1-15)")
 
 
 def free_port() -> int:
@@ -410,7 +372,8 @@ def main() -> None:
     seconds = 10.0 if args.quick else args.seconds
     baseline_seconds = max(5.0, seconds / 6)
     folder = Path(tempfile.mkdtemp(prefix="orgwell-bench-"))
-    with postgres_database() as database_url, redis_database() as redis_url:
+    database = postgres_database("orgwell_bench_submissions")
+    with database as database_url, redis_database() as redis_url:
         port = free_port()
         env = server_env(database_url, redis_url, folder, port, args)
         subprocess.run(
