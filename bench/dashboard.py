@@ -30,7 +30,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import dashboard_data as data  # noqa: E402
+from bench.smtp_sink import free_port  # noqa: E402
 
 ROOT = data.ROOT
 INSTRUMENT, SCALE = "cbi-work", "work"
@@ -85,7 +85,7 @@ def main() -> None:
             gen = data.Generator(app)
             token = gen.setup()
             org_id = gen.org_id
-        port = _free_port()
+        port = free_port()
         server = _serve(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         api = requests.Session()
@@ -273,12 +273,6 @@ def _login(base: str) -> requests.Session:
     )
     _ok(done)
     return session
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(env, port: int, workers: int) -> subprocess.Popen:

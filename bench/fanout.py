@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.procs import children, proc_kb  # noqa: E402
 from bench.smtp_sink import SinkProcess  # noqa: E402
 from bench.stack import postgres_database, redis_database  # noqa: E402
 
@@ -147,28 +148,6 @@ def build_org(n: int):
 # --- sampling ------------------------------------------------------------------------------
 
 
-def _proc_kb(pid: int, path: str, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/{path}") as f:
-            for line in f:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                found += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return found
-
-
 class Sampler(threading.Thread):
     """Every 50 ms: RSS of the worker and its pool children, their summed PSS, and the
     outbox rows in `sending`."""
@@ -185,12 +164,12 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            pids = [self.worker_pid, *_children(self.worker_pid)]
+            pids = [self.worker_pid, *children(self.worker_pid)]
             pss = 0
             for pid in pids:
-                rss = _proc_kb(pid, "status", "VmRSS:")
+                rss = proc_kb(pid, "status", "VmRSS:")
                 self.rss[pid] = max(self.rss.get(pid, 0), rss)
-                pss += _proc_kb(pid, "smaps_rollup", "Pss:")
+                pss += proc_kb(pid, "smaps_rollup", "Pss:")
             self.pss_peak = max(self.pss_peak, pss)
             # A busy SQLite file may refuse a sample; the next one will do.
             with suppress(Exception):

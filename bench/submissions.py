@@ -38,7 +38,6 @@ import random
 import re
 import resource
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.procs import children, proc_kb  # noqa: E402
+from bench.smtp_sink import free_port  # noqa: E402
 from bench.stack import postgres_database, redis_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -60,12 +61,6 @@ STATIC_PATH = "/static/orgwell.css"
 
 
 # --- the stack ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env(database_url: str, redis_url: str, folder: Path, port: int, args) -> dict:
@@ -209,18 +204,10 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(0.1):
-            try:
-                children = Path(f"/proc/{self.master}/task/{self.master}/children").read_text()
-            except OSError:
-                continue
-            for pid in [self.master, *map(int, children.split())]:
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                found = re.search(r"VmRSS:\s+(\d+)", status)
-                if found:
-                    self.peak[pid] = max(self.peak.get(pid, 0), int(found.group(1)))
+            for pid in [self.master, *children(self.master)]:
+                rss = proc_kb(pid, "status", "VmRSS:")
+                if rss:
+                    self.peak[pid] = max(self.peak.get(pid, 0), rss)
 
 
 # --- the clients ----------------------------------------------------------------------------
