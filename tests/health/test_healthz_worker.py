@@ -13,6 +13,7 @@ from orgwell.health.models import WorkerHeartbeat
 UNREACHABLE_BROKER = {
     "embedded": "orgwellsqla+sqlite:////nonexistent-orgwell-dir/broker.sqlite",
     "services": "redis://127.0.0.1:1/0",
+    "rabbitmq": "amqp://guest:guest@127.0.0.1:1//",
 }
 
 
