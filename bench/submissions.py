@@ -51,7 +51,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.procs import children, proc_kb  # noqa: E402
+from bench.procs import children, cpu_seconds, machine_cpu, proc_kb  # noqa: E402
 from bench.smtp_sink import free_port  # noqa: E402
 from bench.stack import postgres_database, redis_database  # noqa: E402
 
@@ -194,20 +194,29 @@ def start_gunicorn(env: dict, port: int, folder: Path) -> subprocess.Popen:
 
 
 class RssSampler(threading.Thread):
-    """Peak VmRSS (kB) of the gunicorn master and of every worker it forks, every 100 ms."""
+    """Peak VmRSS (kB) of the gunicorn master and of every worker it forks, every 100 ms, and
+    the CPU seconds each has used (the last reading before it ended)."""
 
     def __init__(self, master: int):
         super().__init__(daemon=True)
         self.master = master
         self.peak: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(0.1):
-            for pid in [self.master, *children(self.master)]:
-                rss = proc_kb(pid, "status", "VmRSS:")
-                if rss:
-                    self.peak[pid] = max(self.peak.get(pid, 0), rss)
+            self.sample()
+
+    def sample(self) -> None:
+        for pid in [self.master, *children(self.master)]:
+            rss = proc_kb(pid, "status", "VmRSS:")
+            if rss:
+                self.peak[pid] = max(self.peak.get(pid, 0), rss)
+                self.cpu[pid] = cpu_seconds(pid)
+
+    def web_cpu(self) -> float:
+        return sum(self.cpu.values())
 
 
 # --- the clients ----------------------------------------------------------------------------
@@ -390,9 +399,14 @@ def main() -> None:
                 port, "static", args.clients, baseline_seconds, processes=args.client_processes
             )
             base_rate = sum(o[3] for o in base) / baseline_seconds
+            sampler.sample()
+            web_before, machine_before = sampler.web_cpu(), machine_cpu()
             outcomes, cpu = run_load(
                 port, "survey", args.clients, seconds, tokens, processes=args.client_processes
             )
+            sampler.sample()
+            web_used = sampler.web_cpu() - web_before
+            busy, total = (a - b for a, b in zip(machine_cpu(), machine_before, strict=True))
         finally:
             sampler.stop.set()
             server.terminate()
@@ -409,11 +423,13 @@ def main() -> None:
             sampler.peak,
             server.pid,
             folder,
+            (web_used, busy / total),
         )
 
 
 def report(
-    outcomes, cpu, seconds, base, base_rate, base_cpu, base_seconds, counts, peak, master, folder
+    outcomes, cpu, seconds, base, base_rate, base_cpu, base_seconds, counts, peak, master, folder,
+    usage,
 ) -> None:
     gets = [t for o in outcomes for t in o[0]]
     posts = [t for o in outcomes for t in o[1]]
@@ -440,6 +456,12 @@ def report(
         f"wave.responded_count {responded_count}, rollup responded {rollup}: {verdict}"
     )
     print(f"  client CPU: {cpu:.1f} s = {100 * cpu / seconds:.0f}% of one core")
+    web_used, busy_share = usage
+    print(
+        f"  web CPU (gunicorn, every process): {web_used:.1f} s = "
+        f"{1000 * web_used / max(accepted, 1):.1f} ms per submission; the machine was "
+        f"{100 * busy_share:.0f}% busy over the load (all cores, everything on it)"
+    )
     print(
         "  peak RSS: "
         + ", ".join(
