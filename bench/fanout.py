@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,13 @@ import time
 from collections import Counter
 from contextlib import suppress
 from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procs import children, proc_kb  # noqa: E402
-from bench.smtp_sink import SinkProcess  # noqa: E402
+from bench.smtp_sink import SinkProcess, smtplib_baseline  # noqa: E402
 from bench.stack import postgres_database, redis_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -183,41 +180,6 @@ class Sampler(threading.Thread):
 
 
 # --- the runs ------------------------------------------------------------------------------
-
-
-def baseline(sink: SinkProcess, n: int, prebuilt: bool) -> float:
-    """Seconds for a bare smtplib loop to send `n` invitation-sized messages on one connection.
-
-    `prebuilt`: the messages are serialised before the clock starts, so the loop measures the
-    SMTP transport and the sink alone; otherwise each is built in the loop with EmailMessage,
-    as a plain script would.
-    """
-    text = "Hello Person,\n\nBench Practice asks everyone in your team how they are doing.\n" * 8
-    html = "<p>" + text.replace("\n", "</p><p>") * 2 + "</p>"
-
-    def build(i: int) -> EmailMessage:
-        email = EmailMessage()
-        email["Subject"] = "Bench Practice: a 5-minute check-in"
-        email["From"] = "OrgWell <no-reply@orgwell.local>"
-        email["To"] = f"person{i}@bench.example"
-        email["X-OrgWell-Outbox-Key"] = f"baseline:{i}"
-        email.set_content(text + f"http://orgwell.test/s/{'x' * 43}\n")
-        email.add_alternative(html, subtype="html")
-        return email
-
-    ready = [build(i).as_bytes(policy=SMTP) for i in range(n)] if prebuilt else None
-    sink.clear()
-    start = time.monotonic()
-    with smtplib.SMTP(sink.host, sink.port) as smtp:
-        for i in range(n):
-            if ready is None:
-                smtp.send_message(build(i))
-            else:
-                smtp.sendmail("no-reply@orgwell.local", [f"person{i}@bench.example"], ready[i])
-    sink.wait_for(n, TIMEOUT)
-    seconds = sink.last_at - start
-    sink.clear()
-    return seconds
 
 
 def fan_out_run(label: str, env: dict[str, str], sink: SinkProcess, n: int) -> dict:
@@ -385,7 +347,7 @@ def main() -> None:
         base_rates: dict[str, float] = {}
         if not args.skip_services:
             for name, prebuilt in (("built in the loop", False), ("pre-built", True)):
-                base = baseline(sink, args.n, prebuilt)
+                base = smtplib_baseline(sink, args.n, prebuilt)
                 base_rates[name] = args.n / base
                 print(
                     f"  baseline: bare smtplib loop, one connection, messages {name}: "

@@ -5,16 +5,19 @@ benchmark's); `count` and `last_at` (time.monotonic() of the last message, compa
 processes on Linux) are shared memory. `keys()` asks the child for the X-OrgWell-Outbox-Key of
 every message received so far, repeats included, to count duplicates. The sink does not parse
 the messages: it only finds that header, so its cost per message stays small and the same
-for the baseline and for OrgWell.
+for the baseline and for OrgWell. `smtplib_baseline` is that baseline: a bare smtplib loop.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import smtplib
 import socket
 import threading
 import time
 from contextlib import suppress
+from email.message import EmailMessage
+from email.policy import SMTP
 
 KEY_HEADER = b"\nX-OrgWell-Outbox-Key: "
 
@@ -157,3 +160,38 @@ if __name__ == "__main__":  # a quick look: python bench/smtp_sink.py
             print(sink.count)
     except KeyboardInterrupt:
         sink.stop()
+
+
+def smtplib_baseline(sink: SinkProcess, n: int, prebuilt: bool, timeout: float = 600) -> float:
+    """Seconds for a bare smtplib loop to send `n` invitation-sized messages on one connection.
+
+    `prebuilt`: the messages are serialised before the clock starts, so the loop measures the
+    SMTP transport and the sink alone; otherwise each is built in the loop with EmailMessage,
+    as a plain script would.
+    """
+    text = "Hello Person,\n\nBench Practice asks everyone in your team how they are doing.\n" * 8
+    html = "<p>" + text.replace("\n", "</p><p>") * 2 + "</p>"
+
+    def build(i: int) -> EmailMessage:
+        email = EmailMessage()
+        email["Subject"] = "Bench Practice: a 5-minute check-in"
+        email["From"] = "OrgWell <no-reply@orgwell.local>"
+        email["To"] = f"person{i}@bench.example"
+        email["X-OrgWell-Outbox-Key"] = f"baseline:{i}"
+        email.set_content(text + f"http://orgwell.test/s/{'x' * 43}\n")
+        email.add_alternative(html, subtype="html")
+        return email
+
+    ready = [build(i).as_bytes(policy=SMTP) for i in range(n)] if prebuilt else None
+    sink.clear()
+    start = time.monotonic()
+    with smtplib.SMTP(sink.host, sink.port) as smtp:
+        for i in range(n):
+            if ready is None:
+                smtp.send_message(build(i))
+            else:
+                smtp.sendmail("no-reply@orgwell.local", [f"person{i}@bench.example"], ready[i])
+    sink.wait_for(n, timeout)
+    seconds = sink.last_at - start
+    sink.clear()
+    return seconds
