@@ -21,10 +21,11 @@ a named group is a clinic or a team.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import select
 
 from orgwell.access import LEADER_OR_CONSULTANT, allow
@@ -53,9 +54,24 @@ def burnout(slug):
     filters = queries.Filters(instrument.key, scale, _team(request.args), *_dates(request.args))
     count = integer(request.args, "waves", minimum=1, maximum=MAX_WAVES, default=DEFAULT_WAVES)
     filters, earlier = _newest_dates(filters, count)
-    k, cells = queries.burnout_series(g.org, filters, team_scope=g.team_scope)
-    return {"threshold": k, "series": [burnout_json(c) for c in _only(cells, filters)],
-            "earlier_to": earlier}
+    loaded = queries.load_waves(g.org, filters)
+    # Each entry's JSON is made once per decided wave (queries.burnout_rendered): encoding
+    # a thousand entries per request was a fifth of its time (issue 6). The body is what
+    # jsonify would write for {"earlier_to", "series", "threshold"} (sorted keys, compact).
+    entries = queries.burnout_rendered(loaded, filters, team_scope=g.team_scope,
+                                       render=_entry_text)
+    series = ",".join(text for team_id, text in entries
+                      if filters.team_ids is None or team_id in filters.team_ids)
+    body = (f'{{"earlier_to":{json.dumps(earlier)},"series":[{series}],'
+            f'"threshold":{json.dumps(loaded.k)}}}\n')
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _entry_text(cell: queries.Cell) -> tuple[int | None, str]:
+    """(team id, the entry as JSON) of one cell: the id lets burnout() keep, with a team
+    filter, the entries `_only` keeps."""
+    return cell.group.team_id, json.dumps(burnout_json(cell), sort_keys=True,
+                                          separators=(",", ":"))
 
 
 def _newest_dates(filters: queries.Filters, count: int):

@@ -4,12 +4,22 @@ The overview page, a team's page, presentation mode, the HTML report and the PNG
 all show the same panels (figure + headline) and summary: `build_results` reads PROTECTED
 cells through `orgwell.metrics.queries` (never rollups or responses), hands them to the pure
 figure builders and the headline writers, and returns plain data the templates render.
+
+The panels of a view are kept per process (`_PANELS`): building the Plotly figures was most of a
+results page (issue 6). Their key holds everything they are made from -- the decided waves
+(cached per data stamp in wave_families.py, so a rebuild or a team rename makes new ones), the
+filters, the caller's scope, the focus team, and the program starts, actions and completion
+read for this request -- so a cached panel is exactly the one that would be built.
 """
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import plotly.graph_objects as go
@@ -44,8 +54,9 @@ class Panel:
     # panel in presentation mode and the report (None: the panel itself is the slide).
     slides: tuple | None = None
 
-    @property
+    @cached_property
     def json(self) -> str:
+        # Once per panel: cached panels are shared by requests, and never changed.
         return figures.figure_json(self.page_figure or self.figure)
 
 
@@ -133,14 +144,63 @@ def build_results(
         if filters.team_ids is None or set(team_ids) & set(filters.team_ids)
     ]
     preferred = _key_of_team(cells, focus_team_id or _single_team_id(filters))
-    reference = reference_for(filters.instrument, filters.scale)
     focus = headlines.focus_group_key(cells, preferred)
+    key = (
+        tuple(loaded.families), filters, None if team_scope is None else frozenset(team_scope),
+        scale_name, cutoff, focus_team_id, _frozen(starts), _frozen(marks),
+        _frozen(actions or []), tuple(completion),
+    )
+    panels = _remembered(key, lambda: _panels(
+        cells, part_cells, completion, starts, marks, actions, filters,
+        scale_name=scale_name, cutoff=cutoff, preferred=preferred,
+    ))
+    response = _latest_rate(part_cells, focus)
+    return Results(
+        org=org, k=k, parsed=parsed, choices=choices, scale_name=scale_name, cutoff=cutoff,
+        cells=cells, participation_cells=part_cells, completion_cells=completion,
+        panels=panels, summaries=_summaries(loaded, parsed, choices, team_scope, preferred),
+        response=response, completion=headlines.latest_completion(completion),
+        focus_key=focus, warnings=list(parsed.errors),
+    )
+
+
+# Panels of the newest views (module docstring): the five panels of a view of half a year of
+# waves of a hundred teams, with their figures and JSON, are ~3 MB.
+PANEL_CACHE_SIZE = 8
+_PANELS: OrderedDict[tuple, list[Panel]] = OrderedDict()
+_PANELS_LOCK = threading.Lock()
+
+
+def _remembered(key: tuple, build: Callable[[], list[Panel]]) -> list[Panel]:
+    with _PANELS_LOCK:
+        found = _PANELS.get(key)
+        if found is not None:
+            _PANELS.move_to_end(key)
+            return list(found)
+    panels = build()
+    with _PANELS_LOCK:
+        _PANELS[key] = panels
+        while len(_PANELS) > PANEL_CACHE_SIZE:
+            _PANELS.popitem(last=False)
+    return list(panels)
+
+
+def _frozen(rows) -> tuple:
+    """(day, label, team ids) rows as a hashable key."""
+    return tuple((row[0], row[1], *(tuple(part) for part in row[2:])) for row in rows)
+
+
+def _panels(cells, part_cells, completion, starts, marks, actions, filters, *,
+            scale_name: str, cutoff, preferred) -> list[Panel]:
+    """The five panels of a view: figures and headlines (build_results' key names every
+    input)."""
+    reference = reference_for(filters.instrument, filters.scale)
     # The lines of figures 1-3: few enough to read (the heatmap keeps every group).
     lines = _line_cells(cells, filters.team_ids)
     part_lines = _line_cells(part_cells, filters.team_ids)
     completion_lines = _line_cells(completion, filters.team_ids)
     story = preferred or headlines.enrolled_group_key(cells, starts)
-    panels = [
+    return [
         Panel(
             "exhaustion", f"{scale_name} over time",
             headlines.trend_headline(cells, scale_name=scale_name, starts=starts,
@@ -171,14 +231,6 @@ def build_results(
         ),
         _impact_panel(cells, starts, scale_name, actions),
     ]
-    response = _latest_rate(part_cells, focus)
-    return Results(
-        org=org, k=k, parsed=parsed, choices=choices, scale_name=scale_name, cutoff=cutoff,
-        cells=cells, participation_cells=part_cells, completion_cells=completion,
-        panels=panels, summaries=_summaries(loaded, parsed, choices, team_scope, preferred),
-        response=response, completion=headlines.latest_completion(completion),
-        focus_key=focus, warnings=list(parsed.errors),
-    )
 
 
 def _impact_panel(cells, starts, scale_name: str, actions) -> Panel:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import add
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -20,6 +21,14 @@ from orgwell.metrics.models import NO_TEAM
 from orgwell.orgs.models import Team
 
 ORG_KEY = "org"
+
+
+class TeamRow(NamedTuple):
+    """What the groups need of a team (a plain row: hashable, so it can key a cache)."""
+
+    id: int
+    name: str
+    parent_id: int | None
 
 
 @dataclass(frozen=True)
@@ -53,25 +62,28 @@ class Family:
         `team_ids` (a filter) narrows clinics and teams further; the organisation total stays
         for callers who may see it.
         """
-        chosen = []
-        for key in self.sums:
-            group = self.groups[key]
-            if group.team_id is None:
-                if team_scope is not None:
-                    continue
-            else:
-                if team_scope is not None and group.team_id not in team_scope:
-                    continue
-                if team_ids is not None and group.team_id not in team_ids:
-                    continue
-            chosen.append(group)
-        return sorted(chosen, key=lambda g: (g.kind != "organisation", g.label))
+        return [group for group in self.ordered() if in_view(group, team_scope, team_ids)]
+
+    def ordered(self) -> list[Group]:
+        """Every group of the family in the order `visible` gives them."""
+        return sorted((self.groups[key] for key in self.sums),
+                      key=lambda g: (g.kind != "organisation", g.label))
+
+
+def in_view(group: Group, team_scope: set[int] | None, team_ids: frozenset[int] | None) -> bool:
+    """Whether a caller receives `group` (Family.visible): leaders never the organisation
+    total, nobody a team outside their scope or the `team_ids` filter."""
+    if group.team_id is None:
+        return team_scope is None
+    if team_scope is not None and group.team_id not in team_scope:
+        return False
+    return team_ids is None or group.team_id in team_ids
 
 
 class GroupTree:
     """An organisation's teams, turning stored (team, clinic) keys into groups."""
 
-    def __init__(self, org, teams: Iterable[Team]):
+    def __init__(self, org, teams: Iterable[Team | TeamRow]):
         self.org_group = Group(ORG_KEY, org.name, "organisation", None)
         self.teams = {t.id: t for t in teams}
         # chain() of each (team key, clinic key) pair met: a year of waves repeats the same
@@ -80,7 +92,16 @@ class GroupTree:
 
     @classmethod
     def of(cls, org) -> GroupTree:
-        return cls(org, db.session.scalars(select(Team).where(Team.organisation_id == org.id)))
+        return cls(org, cls.team_rows(org))
+
+    @staticmethod
+    def team_rows(org) -> tuple[TeamRow, ...]:
+        """The organisation's teams as plain rows, by id: all a tree needs, and cheap to read
+        and compare (orgwell/metrics/wave_families.py keys its cache by them)."""
+        return tuple(TeamRow(*row) for row in db.session.execute(
+            select(Team.id, Team.name, Team.parent_id)
+            .where(Team.organisation_id == org.id).order_by(Team.id)
+        ))
 
     def chain(self, team_key: int, clinic_key: int | None = None) -> list[Group]:
         """The groups a row counts in: its team, its clinic, the organisation.

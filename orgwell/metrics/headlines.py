@@ -7,6 +7,7 @@ say more than the figure. Pure functions: cells in, text out.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -29,13 +30,14 @@ def focus_group_key(cells: Sequence[Any], preferred: str | None = None) -> str |
     broadest group shown -- the organisation, else (a leader, who does not see it) a clinic,
     else a team -- the one with the most shown waves among equals, then by label."""
     visible = shown(cells)
-    keys = [c.group.key for c in visible]
-    if preferred and preferred in keys:
+    # Counted once (Counter), not per group: a year of waves holds thousands of cells.
+    counts = Counter(c.group.key for c in visible)
+    if preferred and preferred in counts:
         return preferred
-    if not keys:
+    if not counts:
         return None
     groups = {c.group.key: c.group for c in visible}
-    return min(groups, key=lambda key: (BREADTH.get(groups[key].kind, 3), -keys.count(key),
+    return min(groups, key=lambda key: (BREADTH.get(groups[key].kind, 3), -counts[key],
                                         groups[key].label, key))
 
 

@@ -16,7 +16,8 @@ group; leaders (team_scope is a set of team ids) only the clinics and teams they
 the organisation total.
 
 Program completion is decided per week the same way, on the people enrolled (a group of fewer
-than COMPLETION_K people would show one person's progress).
+than COMPLETION_K people would show one person's progress): orgwell/metrics/program_queries.py,
+whose names are re-exported here.
 
 Waves are told apart by id, never by date: two campaigns on one instrument may open waves on
 the same day, and each cell carries its wave's id, campaign and a `wave_label` unique within
@@ -24,30 +25,28 @@ the result.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select
 
 from orgwell.extensions import db
-from orgwell.home.services import MIN_REPORTING_GROUP
-from orgwell.metrics import confidentiality
-from orgwell.metrics.confidentiality import Node
-from orgwell.metrics.groups import ORG_KEY, Group, GroupTree
-from orgwell.metrics.models import ProgramWeekRollup
+from orgwell.metrics.groups import ORG_KEY, Group, in_view
+from orgwell.metrics.program_queries import (  # noqa: F401  (part of this module's names)
+    COMPLETION_K,
+    REASON_FEW_PEOPLE,
+    CompletionCell,
+    completion_series,
+    enrollment_starts,
+)
 from orgwell.metrics.stats import mean_ci
 from orgwell.metrics.wave_families import WaveFamily, labelled, wave_families
-from orgwell.programs.models import Cohort, CohortTeam, Program
 from orgwell.surveys.instruments.models import InstrumentVersion
 from orgwell.surveys.models import DEFAULT_K, Campaign, Wave
 
-# The smallest group whose program progress is shown: the same 5 the programs' own progress
-# pages hide teams under (orgwell/programs/progress.py), and the surveys' default k.
-COMPLETION_K = MIN_REPORTING_GROUP
 REASON_NO_SCORES = "nobody answered this scale"
-REASON_FEW_PEOPLE = "fewer than {k} people"
 
 
 @dataclass(frozen=True)
@@ -85,23 +84,6 @@ class ParticipationCell:
     k: int = 5
     campaign: str = ""
     wave_label: str = ""
-
-
-@dataclass(frozen=True)
-class CompletionCell:
-    """A program's module completion for one group as of the end of one week (numbers None
-    when suppressed: fewer than COMPLETION_K people, or hidden against differencing)."""
-
-    group: Group
-    week_start: date
-    program_id: int
-    released: int | None
-    completed: int | None
-    overdue: int | None
-    rate: float | None  # completed / released, 0-1
-    suppressed: bool = False
-    reason: str | None = None
-    k: int = COMPLETION_K
 
 
 @dataclass(frozen=True)
@@ -165,21 +147,38 @@ def load_waves(org, filters: Filters) -> LoadedWaves:
 def burnout_cells(loaded: LoadedWaves, filters: Filters, *,
                   team_scope: set[int] | None) -> list[Cell]:
     """burnout_series' cells for `filters.scale`, from waves already loaded."""
-    return [
-        _burnout_cell(group, found, filters.scale)
-        for found in loaded.families
-        for group in found.family.visible(team_scope, filters.team_ids)
-    ]
+    return burnout_rendered(loaded, filters, team_scope=team_scope, render=_itself)
+
+
+def burnout_rendered(loaded: LoadedWaves, filters: Filters, *, team_scope: set[int] | None,
+                     render: Callable[[Cell], T]) -> list[T]:
+    """render(cell) of each of burnout_cells' cells, in their order.
+
+    Cells (and what `render`, a pure function of one cell, makes of them) are built once per
+    decided wave and group and kept with the wave (wave_families.py); the caller's scope and
+    filter choose among them on every request.
+    """
+    scale = filters.scale
+
+    def every_group(found: WaveFamily):
+        return found.remember(("burnout", scale, render), lambda: [
+            (cell.group, render(cell)) for cell in found.remember(("burnout", scale), lambda: [
+                _burnout_cell(group, found, scale) for group in _ordered(found)
+            ])
+        ])
+
+    return _in_view(loaded, every_group, team_scope, filters.team_ids)
 
 
 def participation_cells(loaded: LoadedWaves, filters: Filters, *,
                         team_scope: set[int] | None) -> list[ParticipationCell]:
     """participation_series' cells, from waves already loaded."""
-    return [
-        _participation_cell(group, found)
-        for found in loaded.families
-        for group in found.family.visible(team_scope, filters.team_ids)
-    ]
+    def every_group(found: WaveFamily):
+        return found.remember("participation", lambda: [
+            (group, _participation_cell(group, found)) for group in _ordered(found)
+        ])
+
+    return _in_view(loaded, every_group, team_scope, filters.team_ids)
 
 
 def wave_dates(org, filters: Filters) -> list[date]:
@@ -223,90 +222,9 @@ def wave_totals(org, waves: Iterable[Wave]) -> dict[int, ParticipationCell]:
         .order_by(Wave.opens_on, Wave.id)
     ).all()
     return {
-        found.wave.id: _participation_cell(found.family.groups[ORG_KEY], found)
+        found.wave_id: _participation_cell(found.family.groups[ORG_KEY], found)
         for found in wave_families(org, labelled(rows))
     }
-
-
-def completion_series(
-    org, *, team_scope: set[int] | None, program_id: int | None = None
-) -> list[CompletionCell]:
-    """Program completion per week and group (organisation, clinics, teams), oldest week first.
-
-    Summed over every program, or one program when `program_id` is given (program_id of the
-    cells is then that id; 0 for the sum over programs). Each week is decided once over the
-    whole family (confidentiality.decide, k = COMPLETION_K) on the people with released work
-    in each program: a group is shown when every program has none or at least k of its people
-    in it, and blocks hold 0 or at least k people per program, so no person's progress can be
-    singled out. Hidden cells say why. Leaders get their scope only, never the organisation.
-    """
-    query = select(ProgramWeekRollup).where(ProgramWeekRollup.organisation_id == org.id)
-    if program_id is not None:
-        query = query.where(ProgramWeekRollup.program_id == program_id)
-    per_week: dict[date, dict[tuple, dict[int, tuple[int, int, int, int]]]] = defaultdict(dict)
-    programs: set[int] = set()
-    for row in db.session.scalars(query):
-        keys = (row.team_key, row.clinic_key)
-        per_week[row.week_start].setdefault(keys, {})[row.program_id] = (
-            row.released, row.completed, row.overdue, row.people
-        )
-        programs.add(row.program_id)
-    order = sorted(programs)
-    tree = GroupTree.of(org)
-    too_few = REASON_FEW_PEOPLE.format(k=COMPLETION_K)
-    cells = []
-    for week in sorted(per_week):
-        rows = {}
-        for keys, by_program in per_week[week].items():
-            counts = [sum(v[i] for v in by_program.values()) for i in range(3)]
-            rows[keys] = counts + [by_program.get(p, (0, 0, 0, 0))[3] for p in order]
-        family = tree.aggregate(rows, 3 + len(order))
-        decision = confidentiality.decide(
-            [Node(key, family.parent(key), values[3:], respondents=max(values[3:]))
-             for key, values in family.sums.items()],
-            COMPLETION_K, too_few=too_few,
-        )
-        for group in family.visible(team_scope, None):
-            released, completed, overdue = family.sums[group.key][:3]
-            if not decision.is_shown(group.key):
-                cells.append(CompletionCell(group, week, program_id or 0, None, None, None,
-                                            None, True, decision.reason(group.key)))
-                continue
-            cells.append(CompletionCell(
-                group, week, program_id or 0, released, completed, overdue,
-                completed / released if released else None,
-            ))
-    return cells
-
-
-def enrollment_starts(org, *, team_scope: set[int] | None) -> list[tuple[date, str, list[int]]]:
-    """(start date, program name, team ids) of each cohort start, for figure 1's markers.
-
-    Team ids are the cohort's whole teams (within a leader's scope); cohorts of individual
-    people have an empty list and are left out for leaders, whose view is team-based.
-    """
-    rows = db.session.execute(
-        select(Cohort.id, Cohort.start_on, Program.name)
-        .join(Program, Program.id == Cohort.program_id)
-        .where(Cohort.organisation_id == org.id, Cohort.self_enrolled.is_(False))
-        .order_by(Cohort.start_on, Cohort.id)
-    ).all()
-    teams: dict[int, list[int]] = defaultdict(list)
-    for cohort_id, team_id in db.session.execute(
-        select(CohortTeam.cohort_id, CohortTeam.team_id)
-        .where(CohortTeam.cohort_id.in_([r[0] for r in rows]))
-        .order_by(CohortTeam.team_id)
-    ):
-        teams[cohort_id].append(team_id)
-    starts = []
-    for cohort_id, start_on, name in rows:
-        ids = teams[cohort_id]
-        if team_scope is not None:
-            ids = [t for t in ids if t in team_scope]
-            if not ids:
-                continue
-        starts.append((start_on, name, ids))
-    return starts
 
 
 def available_instruments(org) -> list[tuple[str, str, list[tuple[str, str, float | None]]]]:
@@ -336,10 +254,17 @@ def available_instruments(org) -> list[tuple[str, str, list[tuple[str, str, floa
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _waves(org, filters: Filters) -> list[tuple[Wave, int, str, str]]:
+class _Wave(NamedTuple):
+    """What the results need of a wave (reading whole Wave objects costs more)."""
+
+    id: int
+    opens_on: date
+
+
+def _waves(org, filters: Filters) -> list[tuple[_Wave, int, str, str]]:
     """(wave, k, campaign name, label) of the closed waves of the filters, oldest first."""
     query = (
-        select(Wave, Campaign.threshold_k, Campaign.name)
+        select(Wave.id, Wave.opens_on, Campaign.threshold_k, Campaign.name)
         .join(Campaign, Campaign.id == Wave.campaign_id)
         .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
         .where(Wave.organisation_id == org.id, Wave.status == "closed",
@@ -350,34 +275,56 @@ def _waves(org, filters: Filters) -> list[tuple[Wave, int, str, str]]:
         query = query.where(Wave.opens_on >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Wave.opens_on <= filters.date_to)
-    return labelled(db.session.execute(query).all())
+    return labelled([(_Wave(id_, on), k, name) for id_, on, k, name in db.session.execute(query)])
 
 
 def _threshold(waves) -> int:
     return max((k for _, k, _, _ in waves), default=DEFAULT_K)
 
 
+T = TypeVar("T")
+
+
+def _itself(cell):
+    return cell
+
+
+def _ordered(found: WaveFamily) -> list[Group]:
+    return found.remember("groups", found.family.ordered)
+
+
+def _in_view(loaded: LoadedWaves, every_group, team_scope, team_ids) -> list:
+    """What every_group(found) holds for each wave, kept for the groups the caller receives
+    (groups.in_view: a leader's scope, the team filter), in the waves' order."""
+    out = []
+    for found in loaded.families:
+        pairs = every_group(found)
+        if team_scope is None and team_ids is None:
+            out.extend(value for _, value in pairs)
+        else:
+            out.extend(value for group, value in pairs if in_view(group, team_scope, team_ids))
+    return out
+
+
 def _burnout_cell(group: Group, found: WaveFamily, scale: str) -> Cell:
-    wave = found.wave
     about = {"k": found.k, "campaign": found.campaign, "wave_label": found.label}
     n, total, total_sq, n_high = found.scales.get(scale, {}).get(group.key, (0, 0.0, 0.0, 0))
     reason = found.decision.reason(group.key) if not found.decision.is_shown(group.key) else (
         REASON_NO_SCORES if not n else None
     )
     if reason is not None:
-        return Cell(group, wave.id, wave.opens_on, None, None, None, None, None, None,
+        return Cell(group, found.wave_id, found.opens_on, None, None, None, None, None, None,
                     True, reason, **about)
     mean, sd, low, high = mean_ci(n, total, total_sq)
-    return Cell(group, wave.id, wave.opens_on, n, mean, sd, low, high,
+    return Cell(group, found.wave_id, found.opens_on, n, mean, sd, low, high,
                 100.0 * n_high / n, False, None, **about)
 
 
 def _participation_cell(group: Group, found: WaveFamily) -> ParticipationCell:
-    wave = found.wave
     about = {"k": found.k, "campaign": found.campaign, "wave_label": found.label}
     if not found.decision.is_shown(group.key):
-        return ParticipationCell(group, wave.id, wave.opens_on, None, None, None, True,
+        return ParticipationCell(group, found.wave_id, found.opens_on, None, None, None, True,
                                  found.decision.reason(group.key), **about)
     responded, invited = found.family.sums[group.key][:2]
-    return ParticipationCell(group, wave.id, wave.opens_on, invited, responded,
+    return ParticipationCell(group, found.wave_id, found.opens_on, invited, responded,
                              responded / invited if invited else None, False, None, **about)

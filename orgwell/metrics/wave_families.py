@@ -9,15 +9,25 @@ show exactly the same groups (orgwell/metrics/confidentiality.py says why that m
 
 Waves are told apart by id; `labelled` names them for people: the day, and the campaign when
 another wave of the same result opened that day.
+
+A decided wave is kept per process (`_CACHE`): a closed wave's rollups change only through a
+rebuild, yet reading and adding them up again was most of a results request (issue 6). Its key
+holds everything the decided wave depends on -- the wave, its k, campaign and label, a stamp of
+its rollup rows read in one small query (`_stamps`), and the organisation's name and teams (ids,
+names, clinics: the labels and the tree) -- so a rebuild that changes a count or a team rename
+is a new key. It holds every group of the family; the caller's scope is applied per request.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 
 from orgwell.extensions import db
 from orgwell.metrics import confidentiality
@@ -27,15 +37,18 @@ from orgwell.metrics.models import ParticipationRollup, ScaleRollup
 from orgwell.surveys.models import Wave
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: one object per decided wave
 class WaveFamily:
     """One closed wave: its groups, their counts and the ONE decision all its surfaces share.
 
     `family.sums[key]` is (responded, invited, n of each scale in `scale_keys` order);
     `scales[scale][key]` is (n, total, total of squares, n at or above the cut-off).
+    Shared by every request while the wave's key holds (module docstring): never change it;
+    `remember` keeps what readers derive from it (cells, JSON) with it.
     """
 
-    wave: Wave
+    wave_id: int
+    opens_on: date
     k: int
     campaign: str
     label: str
@@ -43,6 +56,22 @@ class WaveFamily:
     scale_keys: tuple[str, ...]
     scales: dict[str, dict[str, tuple]]
     decision: Decision
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: Any, build: Callable[[], Any]) -> Any:
+        """build(), computed once per `key` for this decided wave: `build` must depend only on
+        the wave (and what `key` names), never on the caller."""
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = build()
+        return found
+
+
+# Decided waves kept per process: a year of weekly waves of a few organisations. One wave of a
+# hundred teams with its cells and the API's JSON is ~0.15 MB.
+CACHE_SIZE = 256
+_CACHE: OrderedDict[tuple, WaveFamily] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFamily]:
@@ -52,7 +81,33 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
     measures are respondents, invited and the respondents with a score on each scale the
     wave's answers have (a scale nobody scored adds only zeros), all decided together.
     """
-    tree = GroupTree.of(org)
+    if not waves:
+        return []
+    teams = GroupTree.team_rows(org)
+    stamps = _stamps([w.id for w, _, _, _ in waves])
+    # The organisation and its teams (labels, tree) in every key: see the module docstring.
+    tree_key = (org.id, org.name, teams)
+    keys = [(tree_key, w.id, w.opens_on, k, campaign, label, stamps.get(w.id))
+            for w, k, campaign, label in waves]
+    with _LOCK:
+        found = {key: _CACHE.get(key) for key in keys}
+        for key, value in found.items():
+            if value is not None:
+                _CACHE.move_to_end(key)
+    missing = [wave for key, wave in zip(keys, waves, strict=True) if found[key] is None]
+    if missing:
+        made = _decide_waves(GroupTree(org, teams), missing)
+        with _LOCK:
+            for key, wave in zip(keys, waves, strict=True):
+                if found[key] is None:
+                    found[key] = _CACHE[key] = made[wave[0].id]
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return [found[key] for key in keys]
+
+
+def _decide_waves(tree: GroupTree, waves) -> dict[int, WaveFamily]:
+    """wave_families' work for waves not in the cache: read their rollups, add up, decide."""
     wave_ids = [w.id for w, _, _, _ in waves]
     people: dict[int, dict[tuple, tuple[int, int]]] = defaultdict(dict)
     for wave_id, team, clinic, responded, invited in _rollup_rows(
@@ -66,7 +121,7 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
         ScaleRollup.total_sq, ScaleRollup.n_high,
     ):
         sums[wave_id][scale][(team, clinic)] = tuple(numbers)
-    found = []
+    found = {}
     for wave, k, campaign, label in waves:
         scale_keys = tuple(sorted(sums[wave.id]))
         rows: dict[tuple, list[int]] = {
@@ -85,8 +140,8 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
         scales = {
             scale: tree.aggregate(sums[wave.id][scale], 4).sums for scale in scale_keys
         }
-        found.append(WaveFamily(wave, k, campaign, label, family, scale_keys, scales,
-                                decision))
+        found[wave.id] = WaveFamily(wave.id, wave.opens_on, k, campaign, label, family,
+                                    scale_keys, scales, decision)
     return found
 
 
@@ -134,3 +189,30 @@ def _rollup_rows(wave_ids: list[int], *columns):
         select(model.wave_id, model.team_key, model.clinic_key, *columns)
         .where(model.wave_id.in_(wave_ids))
     ).all()
+
+
+def _stamps(wave_ids: list[int]) -> dict[int, tuple]:
+    """A stamp of each wave's rollup rows, in one query that returns a row per table and wave.
+
+    Rollups are written only by orgwell/metrics/rollups.py and rebuild.py, and every write
+    sets `updated_at` (a rebuild deletes and inserts, with new ids); the row count, the
+    largest id and the sums of the counts (plain and weighted by team and clinic, so that a
+    count moved between teams shows too) guard besides that against a write within one clock
+    tick.
+    """
+    parts = []
+    for tag, model, counts in (
+        ("s", ScaleRollup, (ScaleRollup.n, ScaleRollup.n_high)),
+        ("p", ParticipationRollup, (ParticipationRollup.responded, ParticipationRollup.invited)),
+    ):
+        sums = [func.sum(expr) for count in counts
+                for expr in (count, count * model.team_key, count * model.clinic_key)]
+        parts.append(
+            select(model.wave_id, literal(tag), func.count(), func.max(model.id),
+                   func.max(model.updated_at), *sums)
+            .where(model.wave_id.in_(wave_ids)).group_by(model.wave_id)
+        )
+    stamps: dict[int, list] = defaultdict(list)
+    for wave_id, *stamp in db.session.execute(union_all(*parts)):
+        stamps[wave_id].append(tuple(stamp))
+    return {wave_id: tuple(sorted(found)) for wave_id, found in stamps.items()}

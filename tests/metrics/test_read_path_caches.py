@@ -68,3 +68,108 @@ def test_t_quantile_is_computed_once_per_arguments():
     assert stats.t_quantile(0.975, 17) == value
     info = stats.t_quantile.cache_info()
     assert info.hits >= 1 and info.misses == 1
+
+
+# --- the decided waves and panels kept per process (wave_families._CACHE, dashboard._PANELS) --
+
+def _world_with_tokens(client):
+    from orgwell.auth.services import create_api_token
+    from orgwell.extensions import db
+
+    world = results_world()
+    tokens = {who: create_api_token(world[who], "test") for who in ("owner", "leader")}
+    db.session.commit()
+
+    def burnout(who):
+        response = client.get(
+            "/api/v1/orgs/riverside/metrics/burnout",
+            query_string={"instrument": "cbi-work", "scale": "work"},
+            headers={"Authorization": f"Bearer {tokens[who]}"},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return world, burnout
+
+
+def _cold(fetch):
+    """fetch() with every read-path cache emptied first: what the answer must be."""
+    from orgwell.metrics import dashboard, wave_families
+
+    wave_families._CACHE.clear()
+    dashboard._PANELS.clear()
+    return fetch()
+
+
+def _figures(client):
+    return {name: client.get(f"/o/riverside/results/figures/{name}.json?from=").get_json()
+            for name in ("exhaustion", "participation", "heatmap", "impact")}
+
+
+def test_a_rebuild_that_changes_counts_is_seen_on_the_next_request(client, db):
+    from sqlalchemy import select
+
+    from orgwell.metrics.rebuild import rebuild_org
+    from orgwell.surveys.models import Response
+
+    world, burnout = _world_with_tokens(client)
+    practice = world["practice"]
+    login(client, world["owner"])
+    before, pages_before = burnout("owner"), _figures(client)  # now cached
+    # One answer moves from the team of 8 to the team of 6 (the totals stay the same), and the
+    # rollups are rebuilt, as `orgwell metrics rebuild` would.
+    moved = db.session.scalars(
+        select(Response).where(Response.team_id == practice.teams[0].id).order_by(Response.id)
+    ).first()
+    moved.team_id = practice.teams[1].id
+    rebuild_org(world["org"])
+    db.session.commit()
+    after = burnout("owner")
+    assert after != before
+    counts = {(e["wave_id"], e["team"]): e["n"] for e in after["series"]}
+    old = {(e["wave_id"], e["team"]): e["n"] for e in before["series"]}
+    wave = moved.wave_id
+    assert counts[(wave, None)] == old[(wave, None)]  # the organisation total is unchanged
+    assert counts != old
+    assert after == _cold(lambda: burnout("owner"))
+    pages_after = _figures(client)
+    assert pages_after != pages_before
+    assert pages_after == _cold(lambda: _figures(client))
+
+
+def test_a_team_rename_is_seen_on_the_next_request(client, db):
+    world, burnout = _world_with_tokens(client)
+    team = world["practice"].teams[0]
+    login(client, world["owner"])
+    burnout("owner")
+    _figures(client)
+    team.name = "Renamed outpatients"
+    db.session.commit()
+    names = {e["team"] for e in burnout("owner")["series"]}
+    assert "Renamed outpatients" in names and "Clinic 1 team 1" not in names
+    heatmap = client.get("/o/riverside/results/figures/heatmap.json?from=").get_data(as_text=True)
+    assert "Renamed outpatients" in heatmap and "Clinic 1 team 1" not in heatmap
+    assert _figures(client) == _cold(lambda: _figures(client))
+
+
+def test_a_leader_gets_only_their_scope_after_an_owner_filled_the_caches(client, db):
+    world, burnout = _world_with_tokens(client)
+    practice = world["practice"]
+    login(client, world["owner"])
+    owner = burnout("owner")
+    owner_figures = _figures(client)
+    assert None in {e["team"] for e in owner["series"]}  # the owner sees the organisation
+    client.post("/logout")
+    login(client, world["leader"])
+    leader = burnout("leader")
+    mine = {practice.clinics[0].name} | {t.name for t in practice.teams if
+                                         t.parent_id == practice.clinics[0].id}
+    assert {e["team"] for e in leader["series"]} <= mine
+    assert None not in {e["team"] for e in leader["series"]}
+    leader_figures = _figures(client)
+    assert leader_figures != owner_figures
+    text = str(leader_figures)
+    assert "Clinic 2" not in text and "Riverside Physical Therapy" not in text
+    # Exactly what the leader gets when nothing is cached.
+    assert leader == _cold(lambda: burnout("leader"))
+    assert leader_figures == _cold(lambda: _figures(client))
