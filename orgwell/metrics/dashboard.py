@@ -165,8 +165,10 @@ def build_results(
 
 
 # Panels of the newest views (module docstring): the five panels of a view of half a year of
-# waves of a hundred teams, with their figures and JSON, are ~3 MB.
-PANEL_CACHE_SIZE = 8
+# waves of a hundred teams, with their figures and JSON, are ~3 MB (more for a longer period);
+# four views keep a web worker's cache in the tens of MB (a miss costs one cold build: 826 ms
+# at 1M responses, bench/RESULTS.md).
+PANEL_CACHE_SIZE = 4
 _PANELS: OrderedDict[tuple, list[Panel]] = OrderedDict()
 _PANELS_LOCK = threading.Lock()
 

@@ -67,9 +67,11 @@ class WaveFamily:
         return found
 
 
-# Decided waves kept per process: a year of weekly waves of a few organisations. One wave of a
-# hundred teams with its cells and the API's JSON is ~0.15 MB.
-CACHE_SIZE = 256
+# Decided waves kept per process: two years of weekly waves of a hundred teams, or a year of a
+# few such organisations. One such wave with its cells and the API's JSON is ~0.15 MB
+# (tracemalloc: 25 waves and one view's panels held 6.3 MB), so ~20 MB at most: a web worker
+# must stay well under 200 MB (issue 6).
+CACHE_SIZE = 128
 _CACHE: OrderedDict[tuple, WaveFamily] = OrderedDict()
 _LOCK = threading.Lock()
 
