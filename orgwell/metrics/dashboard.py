@@ -306,11 +306,14 @@ def _summaries(loaded, parsed: ParsedFilters, choices: Choices, team_scope, pref
 
 def _latest_rate(part_cells, focus: str | None):
     """The focus group's latest response rate, else the broadest group's the caller sees."""
-    rated = sorted((c for c in part_cells if c.rate is not None), key=headlines.wave_order)
-    mine = [c for c in rated if c.group.key == focus] or [
-        c for c in rated if c.group.key == headlines.focus_group_key(rated)
-    ]
-    return mine[-1] if mine else None
+    rated = [c for c in part_cells if c.rate is not None]
+    mine = [c for c in rated if c.group.key == focus]
+    if not mine:
+        broadest = headlines.focus_group_key(rated)
+        mine = [c for c in rated if c.group.key == broadest]
+    # The latest of one group's cells (not a sort of every group's: a year of waves of a
+    # hundred teams is thousands of cells); the last of equals, as sorted()[-1] gave.
+    return max(reversed(mine), key=headlines.wave_order) if mine else None
 
 
 def _single_team_id(filters) -> int | None:

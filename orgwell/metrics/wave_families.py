@@ -27,7 +27,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 
 from orgwell.extensions import db
 from orgwell.metrics import confidentiality
@@ -202,6 +202,17 @@ def _stamps(wave_ids: list[int]) -> dict[int, tuple]:
     count moved between teams shows too) guard besides that against a write within one clock
     tick.
     """
+    stamps: dict[int, list] = defaultdict(list)
+    for wave_id, *stamp in db.session.execute(_stamp_statement(), {"wave_ids": wave_ids}):
+        stamps[wave_id].append(tuple(stamp))
+    return {wave_id: tuple(sorted(found)) for wave_id, found in stamps.items()}
+
+
+@lru_cache(maxsize=1)
+def _stamp_statement():
+    """_stamps' query, built once with the wave ids bound at run time (building its dozen
+    aggregates took ~2 ms of CPU per request)."""
+    wave_ids = bindparam("wave_ids", expanding=True)
     parts = []
     for tag, model, counts in (
         ("s", ScaleRollup, (ScaleRollup.n, ScaleRollup.n_high)),
@@ -214,7 +225,4 @@ def _stamps(wave_ids: list[int]) -> dict[int, tuple]:
                    func.max(model.updated_at), *sums)
             .where(model.wave_id.in_(wave_ids)).group_by(model.wave_id)
         )
-    stamps: dict[int, list] = defaultdict(list)
-    for wave_id, *stamp in db.session.execute(union_all(*parts)):
-        stamps[wave_id].append(tuple(stamp))
-    return {wave_id: tuple(sorted(found)) for wave_id, found in stamps.items()}
+    return union_all(*parts)
