@@ -198,9 +198,9 @@ def _stamps(wave_ids: list[int]) -> dict[int, tuple]:
 
     Rollups are written only by orgwell/metrics/rollups.py and rebuild.py, and every write
     sets `updated_at` (a rebuild deletes and inserts, with new ids); the row count, the
-    largest id and the sums of the counts (plain and weighted by team and clinic, so that a
-    count moved between teams shows too) guard besides that against a write within one clock
-    tick.
+    largest id, the sums of the counts (plain and weighted by team and clinic, so that a
+    count moved between teams shows too) and of the scores guard besides that against a write
+    within one clock tick.
     """
     stamps: dict[int, list] = defaultdict(list)
     for wave_id, *stamp in db.session.execute(_stamp_statement(), {"wave_ids": wave_ids}):
@@ -214,12 +214,17 @@ def _stamp_statement():
     aggregates took ~2 ms of CPU per request)."""
     wave_ids = bindparam("wave_ids", expanding=True)
     parts = []
-    for tag, model, counts in (
-        ("s", ScaleRollup, (ScaleRollup.n, ScaleRollup.n_high)),
-        ("p", ParticipationRollup, (ParticipationRollup.responded, ParticipationRollup.invited)),
+    for tag, model, counts, scores in (
+        ("s", ScaleRollup, (ScaleRollup.n, ScaleRollup.n_high),
+         (ScaleRollup.total, ScaleRollup.total_sq)),
+        ("p", ParticipationRollup, (ParticipationRollup.responded, ParticipationRollup.invited),
+         (literal(0.0), literal(0.0))),
     ):
         sums = [func.sum(expr) for count in counts
                 for expr in (count, count * model.team_key, count * model.clinic_key)]
+        # The score sums too: two databases (tests on a frozen clock) can hold the same counts,
+        # ids and times with other scores.
+        sums += [func.sum(score) for score in scores]
         parts.append(
             select(model.wave_id, literal(tag), func.count(), func.max(model.id),
                    func.max(model.updated_at), *sums)
