@@ -147,8 +147,8 @@ def build_results(
     focus = headlines.focus_group_key(cells, preferred)
     key = (
         tuple(loaded.families), filters, None if team_scope is None else frozenset(team_scope),
-        scale_name, cutoff, focus_team_id, _frozen(starts), _frozen(marks),
-        _frozen(actions or []), tuple(completion),
+        scale_name, cutoff, focus_team_id, _frozen(starts),
+        _frozen(actions or []), tuple(completion),  # (marks follow from actions and filters)
     )
     panels = _remembered(key, lambda: _panels(
         cells, part_cells, completion, starts, marks, actions, filters,

@@ -134,11 +134,10 @@ def _decide_waves(tree: GroupTree, waves) -> dict[int, WaveFamily]:
             for keys, (n, *_rest) in sums[wave.id][scale].items():
                 rows.setdefault(keys, [0, 0] + [0] * len(scale_keys))[2 + index] = n
         family = tree.aggregate(rows, 2 + len(scale_keys))
-        # Sorted by key: the rows come in any order, and the cache below needs one key per
-        # family (decide itself does not depend on the order).
-        decision = _decide(tuple(
+        # In key order, as every caller has always passed them: one family, one decision.
+        decision = confidentiality.decide([
             Node(key, family.parent(key), values) for key, values in sorted(family.sums.items())
-        ), k)
+        ], k)
         scales = {
             scale: tree.aggregate(sums[wave.id][scale], 4).sums for scale in scale_keys
         }
@@ -169,16 +168,6 @@ def labelled(rows) -> list[tuple[Wave, int, str, str]]:
 def wave_day(day: date) -> str:
     """A wave's date as pages print it: "3 Mar 2024"."""
     return f"{day.day} {day:%b %Y}"
-
-
-@lru_cache(maxsize=4096)
-def _decide(nodes: tuple[Node, ...], k: int) -> Decision:
-    """`confidentiality.decide`, remembered: the decision is a pure function of the family's
-    nodes (keys, parents, counts) and k, and a closed wave's nodes do not change, so every
-    request after the first reuses it (deciding a family of a hundred teams takes ~20 ms, most
-    of a results request over many waves; issue 6). Any change of a count, a team's clinic or
-    k is a new key, hence a fresh decision."""
-    return confidentiality.decide(nodes, k)
 
 
 def _rollup_rows(wave_ids: list[int], *columns):
