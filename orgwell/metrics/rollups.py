@@ -24,22 +24,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ScaleRollup
 from orgwell.orgs.models import Team
+from orgwell.surveys.events import StoredResponse
 from orgwell.surveys.models import Campaign, Response, ResponseScore, Wave, WaveMember
 from orgwell.surveys.scoring import HIGH
+from orgwell.surveys.survey import WaveFacts
 
 
 def team_key(team_id: int | None) -> int:
     return NO_TEAM if team_id is None else team_id
 
 
-def clinic_keys(wave: Wave, team_ids: set[int | None] | None = None) -> dict[int, int]:
+def clinic_keys(wave: Wave | WaveFacts, team_ids: set[int | None] | None = None) -> dict[int, int]:
     """{team key: clinic key} of `wave` for `team_ids` (None: every team the wave has).
 
     In the order of the module docstring: frozen on the audience, stored on the wave's rows,
@@ -73,7 +75,7 @@ def clinic_keys(wave: Wave, team_ids: set[int | None] | None = None) -> dict[int
     return found
 
 
-def _wave_teams(wave: Wave) -> set[int]:
+def _wave_teams(wave: Wave | WaveFacts) -> set[int]:
     members = select(WaveMember.team_id).where(WaveMember.wave_id == wave.id)
     answers = select(Response.team_id).where(Response.wave_id == wave.id)
     return {t for t in db.session.scalars(members.union(answers)) if t is not None}
@@ -105,10 +107,11 @@ def _upsert_statement(model, keys: tuple[str, ...], add: tuple[str, ...],
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
-def record_response(response: Response) -> None:
+def record_response(response: StoredResponse) -> None:
     """Add one stored response to its wave x team rollups (scale sums and participation).
 
-    Uses only what an anonymous response carries: wave, team and scores. Three statements on
+    Uses only what an anonymous response carries: wave, team and scores (the event's facts:
+    nothing is read again). Three statements on
     the usual path: read the team's participation row (its clinic, and whether the wave's
     invited counts are in place), add one to `responded`, add the scores (one round trip for
     every scale).
@@ -117,8 +120,7 @@ def record_response(response: Response) -> None:
     it sets the invited counts, else its team's), then its team's scale rows, then the wave
     row (responding.submit, last), so no two requests can wait for each other in a circle.
     """
-    wave = db.session.get(Wave, response.wave_id)
-    campaign = db.session.get(Campaign, wave.campaign_id)
+    wave = response.wave
     key = team_key(response.team_id)
     now = utcnow()
     common = {
@@ -134,7 +136,7 @@ def record_response(response: Response) -> None:
     for score in sorted(response.scores, key=lambda score: score.scale_key):
         value = score.score
         scale_rows.append({
-            **common, "instrument_key": campaign.instrument_version.key,
+            **common, "instrument_key": response.instrument_key,
             "scale_key": score.scale_key,
             "n": 0 if value is None else 1,
             "total": 0.0 if value is None else float(value),
@@ -146,7 +148,7 @@ def record_response(response: Response) -> None:
                add=("n", "total", "total_sq", "n_high"))
 
 
-def _clinic_key_with_invited(wave: Wave, team_id: int | None) -> int:
+def _clinic_key_with_invited(wave: Wave | WaveFacts, team_id: int | None) -> int:
     """The clinic key of `team_id`'s rows in `wave`, first setting the wave's invited counts
     when the team's participation row does not have one yet.
 
@@ -160,9 +162,7 @@ def _clinic_key_with_invited(wave: Wave, team_id: int | None) -> int:
     """
     key = team_key(team_id)
     row = db.session.execute(
-        select(ParticipationRollup.invited, ParticipationRollup.clinic_key).where(
-            ParticipationRollup.wave_id == wave.id, ParticipationRollup.team_key == key
-        )
+        _participation_row(), {"wave_id": wave.id, "team_key": key}
     ).first()
     if row is not None and row.invited:
         return row.clinic_key
@@ -170,7 +170,16 @@ def _clinic_key_with_invited(wave: Wave, team_id: int | None) -> int:
     return clinic_keys(wave, {team_id})[key]
 
 
-def refresh_invited(wave: Wave) -> None:
+@lru_cache(maxsize=1)
+def _participation_row():
+    """The statement of `_clinic_key_with_invited`, built once (it runs for every answer)."""
+    return select(ParticipationRollup.invited, ParticipationRollup.clinic_key).where(
+        ParticipationRollup.wave_id == bindparam("wave_id"),
+        ParticipationRollup.team_key == bindparam("team_key"),
+    )
+
+
+def refresh_invited(wave: Wave | WaveFacts) -> None:
     """Set `invited` of every team of `wave` from its frozen audience (idempotent).
 
     The rows are written in team order, so two requests refreshing one wave at once (its

@@ -20,8 +20,8 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.surveys.invitations import closes_label
 from orgwell.surveys.models import Campaign, Invitation, Response, Wave
-from orgwell.surveys.responding import reword
 from orgwell.surveys.scoring import HIGH, NOT_APPLICABLE
+from orgwell.surveys.survey import reword
 
 RECENTLY_ANSWERED = 5
 

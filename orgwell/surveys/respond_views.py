@@ -15,7 +15,7 @@ from wtforms import HiddenField
 
 from orgwell.access import ANONYMOUS, allow
 from orgwell.extensions import db, limiter
-from orgwell.surveys import responding
+from orgwell.surveys import question_block, responding
 from orgwell.surveys.my_results import scale_range
 
 bp = Blueprint("surveys_respond", __name__)
@@ -56,28 +56,15 @@ def answer_page(survey: responding.Survey, action: str):
             except responding.LinkProblem as problem:
                 db.session.rollback()
                 return link_problem_page(problem)
-            _commit_keeping_loaded(db.session())
+            db.session.commit()
             return _private(render_template(
                 "surveys/respond/thanks.html", survey=survey, scores=scores,
                 ranges={s.key: scale_range(survey.instrument, s.key) for s in survey.scales},
             ))
     return _private(render_template(
         "surveys/respond/form.html", survey=survey, form=form, action=action,
-        answers=answers, short=short or [], field_prefix=responding.FIELD_PREFIX,
-        option_value=responding.option_field_value,
+        answers=answers, short=short or [], questions=question_block.questions(survey, answers),
     ))
-
-
-def _commit_keeping_loaded(session) -> None:
-    """Commit without expiring what the session loaded: the thank-you page shows the
-    organisation and campaign read a moment ago, which the commit did not change, and would
-    otherwise read them again (two more queries on every stored answer)."""
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def link_problem_page(problem: responding.LinkProblem):

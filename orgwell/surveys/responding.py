@@ -21,6 +21,10 @@ client-related burnout) for people whose frozen WaveMember says they do not work
 patients: their band is "not applicable" anyway, so asking would only waste their time.
 The campaign's wording option (e.g. "patients") is applied to item texts and scale names.
 
+Opening reads one row (invitation, frozen member, wave, campaign, organisation, the owner's
+user and the instrument's stored text) with a Core query into a `Survey` snapshot
+(surveys/survey.py); storing writes with Core statements. No ORM object is built on this path.
+
 Storing (`submit`) claims the invitation with one conditional UPDATE (answered false -> true)
 in the same transaction as the insert, so a double click, the back button or two tabs store
 one response: the loser of the race sees "already used". An anonymous response holds the
@@ -35,29 +39,33 @@ or a log line naming the person.
 """
 from __future__ import annotations
 
-import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Text, bindparam, cast, insert, select, update
 
 from orgwell.auth.sessions import token_hash
 from orgwell.database import utcnow
 from orgwell.extensions import db
-from orgwell.orgs.models import Organisation
+from orgwell.orgs.models import Membership, Organisation
 from orgwell.surveys import events
-from orgwell.surveys.instruments.definition import (
-    Instrument,
-    Item,
-    Scale,
-    plain_number,
+from orgwell.surveys.instruments.definition import Scale, plain_number
+from orgwell.surveys.instruments.models import InstrumentVersion, parsed_definition_text
+from orgwell.surveys.models import (
+    Campaign,
+    Invitation,
+    Response,
+    ResponseScore,
+    Wave,
+    WaveMember,
 )
-from orgwell.surveys.invitations import closes_label
-from orgwell.surveys.models import Campaign, Invitation, Response, ResponseScore, Wave
 from orgwell.surveys.scoring import ScaleResult, score_response
+from orgwell.surveys.survey import CampaignFacts, OrganisationFacts, Survey, WaveFacts
+
+__all__ = ["LinkProblem", "Survey", "open_by_token", "open_invitation", "submit"]
 
 FIELD_PREFIX = "item-"
 # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
@@ -80,84 +88,6 @@ class LinkProblem(Exception):
         return STATUS[self.reason]
 
 
-@dataclass(frozen=True)
-class Survey:
-    """One invitation, ready to be shown and answered."""
-
-    invitation: Invitation
-    wave: Wave
-    campaign: Campaign
-    instrument: Instrument
-    patient_facing: bool  # frozen when the wave opened
-    organisation: Organisation
-
-    @property
-    def closes_label(self) -> str:
-        """The last minute answers are accepted, as the invitation mail says it."""
-        return closes_label(self.wave.closes_at)
-
-    def number(self, item: Item) -> int:
-        """The item's place in the form (1-based, counting only asked items)."""
-        return self._numbers[item.key]
-
-    @cached_property
-    def _numbers(self) -> dict[str, int]:
-        return {item.key: place for place, item in enumerate(self.items, start=1)}
-
-    @property
-    def wording(self) -> str | None:
-        return self.campaign.wording
-
-    # Cached: the form asks for these once per item (the survey never changes in a request).
-    @cached_property
-    def scales(self) -> tuple[Scale, ...]:
-        """The scales this person is asked (see the module docstring)."""
-        return tuple(
-            scale
-            for scale in self.instrument.scales
-            if self.patient_facing or not scale.patient_facing_only
-        )
-
-    @cached_property
-    def items(self) -> tuple[Item, ...]:
-        shown = {scale.key for scale in self.scales}
-        return tuple(item for item in self.instrument.items if item.scale in shown)
-
-    def item_text(self, item: Item) -> str:
-        return self.instrument.item_text(item, self.wording)
-
-    def scale_name(self, scale: Scale) -> str:
-        return reword(self.instrument, scale.name, self.wording)
-
-    def reworded(self, text: str) -> str:
-        return reword(self.instrument, text, self.wording)
-
-    def skipped_scales(self) -> tuple[Scale, ...]:
-        """Scales left out for this person (the client scale for non-patient-facing staff)."""
-        asked = set(self.scales)
-        return tuple(scale for scale in self.instrument.scales if scale not in asked)
-
-
-def reword(instrument: Instrument, text: str, wording: str | None) -> str:
-    """Apply the instrument's wording option to any text, e.g. a scale name.
-
-    Like `Instrument.item_text` (whole words, a leading capital kept), and a plural pair
-    also rewords its singular, so "Client-related burnout" becomes "Patient-related burnout".
-    """
-    pairs = dict(instrument.substitutions.get(wording or "", {}))
-    for old, new in list(pairs.items()):
-        if old.endswith("s") and new.endswith("s"):
-            pairs.setdefault(old[:-1], new[:-1])
-    for old, new in pairs.items():
-        text = re.sub(
-            rf"\b{re.escape(old)}\b",
-            lambda m, new=new: new[:1].upper() + new[1:] if m.group(0)[:1].isupper() else new,
-            text,
-            flags=re.IGNORECASE,
-        )
-    return text
-
-
 def option_field_value(value: float) -> str:
     """How an option's value is written in the form (100.0 -> "100")."""
     return str(plain_number(value))
@@ -168,26 +98,62 @@ def option_field_value(value: float) -> str:
 
 def find_invitation(token: str) -> Invitation | None:
     """The invitation whose link carries `token`, or None."""
-    found = _find_with_organisation(token)
-    return None if found is None else found[0]
-
-
-def _find_with_organisation(token: str) -> tuple[Invitation, Organisation] | None:
-    """The invitation of `token` and its organisation, in one statement with everything the
-    form and the thank-you page show: wave, campaign, instrument version, frozen member."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    found = db.session.execute(
-        select(Invitation, Organisation)
-        .join(Organisation, Organisation.id == Invitation.organisation_id)
-        .where(Invitation.token_hash == token_hash(token))
-        .options(
-            joinedload(Invitation.wave).joinedload(Wave.campaign)
-            .joinedload(Campaign.instrument_version),
-            joinedload(Invitation.wave_member),
-        )
-    ).first()
-    return None if found is None else (found[0], found[1])
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
+
+
+# Everything the form, the thank-you page and `submit` need, in one row.
+_SURVEY_COLUMNS = (
+    Invitation.id, Invitation.answered, Invitation.membership_id, Membership.user_id,
+    WaveMember.membership_id, WaveMember.team_id, WaveMember.patient_facing,
+    Wave.id, Wave.organisation_id, Wave.campaign_id, Wave.opens_on, Wave.closes_at, Wave.status,
+    Campaign.name, Campaign.mode, Campaign.threshold_k, Campaign.wording,
+    Organisation.name, Organisation.slug,
+    InstrumentVersion.id, InstrumentVersion.key, cast(InstrumentVersion.definition, Text),
+)
+
+
+@lru_cache(maxsize=2)
+def _survey_statement(by: str):
+    """The statement of `_load`, built once per key column (building it cost more than
+    running it): `by` is "token_hash" or "id", bound as :value."""
+    column = Invitation.token_hash if by == "token_hash" else Invitation.id
+    return (
+        select(*_SURVEY_COLUMNS)
+        .join(WaveMember, WaveMember.id == Invitation.wave_member_id)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(Campaign, Campaign.id == Wave.campaign_id)
+        .join(Organisation, Organisation.id == Wave.organisation_id)
+        .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
+        .outerjoin(Membership, Membership.id == Invitation.membership_id)
+        .where(column == bindparam("value"))
+    )
+
+
+def _load(by: str, value) -> tuple[Survey, bool, int | None] | None:
+    """(survey, answered, the owner's user id) of the invitation whose `by` is `value`."""
+    row = db.session.connection().execute(_survey_statement(by), {"value": value}).first()
+    if row is None:
+        return None
+    (invitation_id, answered, membership_id, user_id,
+     member_membership_id, team_id, patient_facing,
+     wave_id, organisation_id, campaign_id, opens_on, closes_at, status,
+     name, mode, threshold_k, wording, org_name, org_slug,
+     version_id, instrument_key, definition) = row
+    survey = Survey(
+        invitation_id=invitation_id,
+        membership_id=membership_id,
+        member_membership_id=member_membership_id,
+        team_id=team_id,
+        patient_facing=patient_facing,
+        wave=WaveFacts(wave_id, organisation_id, campaign_id, opens_on, closes_at, status),
+        campaign=CampaignFacts(name, mode, threshold_k, wording),
+        organisation=OrganisationFacts(org_name, org_slug),
+        instrument_key=instrument_key,
+        instrument=parsed_definition_text(version_id, definition),  # parsed once per process
+    )
+    return survey, answered, user_id
 
 
 def open_by_token(
@@ -199,44 +165,37 @@ def open_by_token(
     "foreign", before (and instead of) "used" or "expired". Raises LinkProblem (unknown,
     foreign, used, expired); changes nothing.
     """
-    found = _find_with_organisation(token)
+    found = None
+    if token and len(token) <= MAX_TOKEN_LENGTH:
+        found = _load("token_hash", token_hash(token))
     if found is None:
         raise LinkProblem("unknown")
-    invitation, organisation = found
+    survey, answered, owner = found
     # Whose link it is comes first: someone else must not learn whether it was answered.
-    if viewer_id is not None:
-        owner = invitation.membership
-        if owner is None or owner.user_id != viewer_id:
-            raise LinkProblem("foreign")
-    return open_invitation(invitation, now=now, organisation=organisation)
+    if viewer_id is not None and owner != viewer_id:
+        raise LinkProblem("foreign")
+    return _answerable(survey, answered, now)
 
 
-def open_invitation(
-    invitation: Invitation, *, now: datetime | None = None,
-    organisation: Organisation | None = None,
-) -> Survey:
+def open_invitation(invitation: Invitation, *, now: datetime | None = None) -> Survey:
     """The survey of `invitation` if it can still be answered.
-
-    organisation: the invitation's organisation when the caller has it loaded already.
 
     Raises LinkProblem("used") once answered, LinkProblem("expired") once the wave closed or
     its closing time passed (whatever the close job has done yet). Changes nothing.
     """
-    now = now or utcnow()
-    if invitation.answered:
+    found = _load("id", invitation.id)
+    if found is None:  # deleted since it was loaded
+        raise LinkProblem("unknown")
+    survey, answered, _ = found
+    return _answerable(survey, answered, now)
+
+
+def _answerable(survey: Survey, answered: bool, now: datetime | None) -> Survey:
+    if answered:
         raise LinkProblem("used")
-    wave = invitation.wave
-    if wave.status != "open" or wave.closes_at <= now:
+    if survey.wave.status != "open" or survey.wave.closes_at <= (now or utcnow()):
         raise LinkProblem("expired")
-    campaign = wave.campaign
-    return Survey(
-        invitation=invitation,
-        wave=wave,
-        campaign=campaign,
-        instrument=campaign.instrument_version.instrument,  # parsed once per process
-        patient_facing=invitation.wave_member.patient_facing,
-        organisation=organisation or db.session.get(Organisation, wave.organisation_id),
-    )
+    return survey
 
 
 # --- reading the form ----------------------------------------------------------------------
@@ -313,54 +272,88 @@ def submit(
 
     values: checked answers (see `read_answers`). Claims the invitation with a conditional
     UPDATE first: if another request already answered it, raises LinkProblem("used") and
-    stores nothing (the caller rolls back). Calls RESPONSE_STORED_HOOKS. Flushes only.
+    stores nothing (the caller rolls back). Calls RESPONSE_STORED_HOOKS. Flushes only (Core
+    statements on the session's connection, inside its transaction).
     """
     today = today or utcnow().date()
-    invitation = survey.invitation
+    connection = db.session.connection()
+    wave = survey.wave
     anonymous = survey.campaign.mode == "anonymous"
     # Anonymous: no day of answering on either side. The invitation's date joined with the
     # response's date (and team, patient-facing flag) would re-link small teams; the wave's
     # opening date is all a response says about when, and `answered` is all the link needs.
-    claimed = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.answered.is_(False))
-        .values(answered=True, answered_on=None if anonymous else today)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = connection.execute(_STATEMENTS.claim, {
+        "invitation_id": survey.invitation_id, "answered_on": None if anonymous else today,
+    }).rowcount
     if claimed != 1:
         raise LinkProblem("used")
     scores = score_response(survey.instrument, values, patient_facing=survey.patient_facing)
-    member = invitation.wave_member
-    response = Response(
-        organisation_id=survey.wave.organisation_id,
-        wave_id=survey.wave.id,
-        team_id=member.team_id,
-        submitted_on=survey.wave.opens_on if anonymous else today,
-        patient_facing=survey.patient_facing,
-        wording=survey.wording,
-        membership_id=None if anonymous else member.membership_id,
-        answers={item.key: values.get(item.key) for item in survey.items},
-        scores=[
-            ResponseScore(scale_key=key, score=result.score, band=result.band)
-            for key, result in scores.items()
-        ],
+    response_id = str(uuid.uuid4())
+    connection.execute(_STATEMENTS.insert_response, {
+        "id": response_id,
+        "organisation_id": wave.organisation_id,
+        "wave_id": wave.id,
+        "team_id": survey.team_id,
+        "submitted_on": wave.opens_on if anonymous else today,
+        "patient_facing": survey.patient_facing,
+        "wording": survey.wording,
+        "membership_id": None if anonymous else survey.member_membership_id,
+        "answers": {item.key: values.get(item.key) for item in survey.items},
+    })
+    stored_scores = tuple(
+        events.StoredScore(key, result.score, result.band) for key, result in scores.items()
     )
-    db.session.add(response)
-    db.session.flush()
-    events.response_stored(response)
+    if stored_scores:
+        connection.execute(_STATEMENTS.insert_scores, [
+            {"response_id": response_id, "scale_key": score.scale_key, "score": score.score,
+             "band": score.band}
+            for score in stored_scores
+        ])
+    events.response_stored(events.StoredResponse(
+        response_id=response_id, wave=wave, instrument_key=survey.instrument_key,
+        team_id=survey.team_id, scores=stored_scores,
+    ))
     # Every answer of the wave writes this one row, so it is written last: its lock is held
     # only from here to the caller's commit, and concurrent submissions queue for it briefly
     # (and always after their other row locks, see metrics/rollups.record_response). The one
     # writer that takes it first is the close job (status, then the rollup rebuild): an answer
     # still in flight at the closing second may then deadlock with it, and PostgreSQL aborts
     # one of the two whole (nothing half-stored; the close job runs again on its next beat).
-    db.session.execute(
-        update(Wave)
-        .where(Wave.id == survey.wave.id)
-        .values(
-            responded_count=Wave.responded_count + 1,
-            unshuffled=Wave.unshuffled + (1 if anonymous else 0),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    connection.execute(_STATEMENTS.count_answer, {
+        "wave_id": wave.id, "unshuffled": 1 if anonymous else 0,
+    })
     return scores
+
+
+class _Statements:
+    """submit's statements, built on first use and then reused (values are bound per call)."""
+
+    @cached_property
+    def claim(self):
+        return (
+            update(Invitation.__table__)
+            .where(Invitation.id == bindparam("invitation_id"), Invitation.answered.is_(False))
+            .values(answered=True, answered_on=bindparam("answered_on"))
+        )
+
+    @cached_property
+    def insert_response(self):
+        return insert(Response.__table__)
+
+    @cached_property
+    def insert_scores(self):
+        return insert(ResponseScore.__table__)
+
+    @cached_property
+    def count_answer(self):
+        return (
+            update(Wave.__table__)
+            .where(Wave.id == bindparam("wave_id"))
+            .values(
+                responded_count=Wave.responded_count + 1,
+                unshuffled=Wave.unshuffled + bindparam("unshuffled"),
+            )
+        )
+
+
+_STATEMENTS = _Statements()

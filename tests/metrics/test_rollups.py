@@ -140,7 +140,7 @@ def test_concurrent_writers_never_lose_an_increment(build_org):
                     answers = {i.key: value for i in instrument.items}
                     response = store_response(wave, team_id, answers)
                     db.session.flush()
-                    rollups.record_response(response)
+                    rollups.record_response(events.StoredResponse.of(response))
                     db.session.commit()
                 db.session.remove()
         except Exception as error:  # noqa: BLE001 - reported below

@@ -9,6 +9,7 @@ collide in the ordinary unique constraint).
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime
 from functools import cached_property
 from threading import Lock
@@ -28,6 +29,9 @@ SOURCES = ("builtin", "upload", "custom")
 # an id that means another row -- a test database made again, a restored backup -- is parsed
 # afresh rather than answered with someone else's instrument.
 _PARSED: dict[int, tuple[dict, Instrument]] = {}
+# The same, keyed by the definition's stored JSON text (the survey link reads the text: comparing
+# two strings is cheaper than decoding the JSON into a dict on every request).
+_PARSED_TEXT: dict[int, tuple[str, Instrument]] = {}
 _PARSED_MAX = 512
 _parsed_lock = Lock()
 
@@ -87,4 +91,17 @@ def parsed_definition(row_id: int | None, definition: dict) -> Instrument:
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.clear()  # many organisations' uploads: start over rather than grow
             _PARSED[row_id] = (copy.deepcopy(definition), instrument)
+    return instrument
+
+
+def parsed_definition_text(row_id: int, stored: str) -> Instrument:
+    """`parsed_definition` for the definition as the database stores it (JSON text)."""
+    hit = _PARSED_TEXT.get(row_id)
+    if hit is not None and hit[0] == stored:
+        return hit[1]
+    instrument = parse_definition(json.loads(stored))
+    with _parsed_lock:
+        if len(_PARSED_TEXT) >= _PARSED_MAX:
+            _PARSED_TEXT.clear()
+        _PARSED_TEXT[row_id] = (stored, instrument)
     return instrument
