@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField
 
 from orgwell.access import ANONYMOUS, allow
 from orgwell.extensions import db, limiter
@@ -19,13 +17,6 @@ from orgwell.surveys import question_block, responding
 from orgwell.surveys.my_results import scale_range
 
 bp = Blueprint("surveys_respond", __name__)
-
-class SendForm(FlaskForm):
-    """Only the CSRF token and the "send anyway" flag: the answers are read by
-    `responding.read_answers`, which knows the instrument's items and options."""
-
-    send_partial = HiddenField()
-
 
 def _rate_limit() -> str:
     return current_app.config["SURVEY_RATE_LIMIT"]
@@ -44,13 +35,17 @@ def form(token: str):
 
 
 def answer_page(survey: responding.Survey, action: str):
-    """GET: the form. POST: check, store once and thank, or show the form again with why."""
-    form = SendForm()
+    """GET: the form. POST: check, store once and thank, or show the form again with why.
+
+    A POST's CSRF token was checked before the view (CSRFProtect checks every POST); the answers
+    are read by `responding.read_answers`, which knows the instrument's items and options, and
+    "send_partial" is the "send anyway" button.
+    """
     answers = short = None
-    if form.validate_on_submit():
+    if request.method == "POST":
         answers = responding.read_answers(survey, request.form)
         short = responding.scales_short_of_answers(survey, answers.values)
-        if answers.ok and (not short or form.send_partial.data == "yes"):
+        if answers.ok and (not short or request.form.get("send_partial") == "yes"):
             try:
                 scores = responding.submit(survey, answers.values)
             except responding.LinkProblem as problem:
@@ -62,7 +57,7 @@ def answer_page(survey: responding.Survey, action: str):
                 ranges={s.key: scale_range(survey.instrument, s.key) for s in survey.scales},
             ))
     return _private(render_template(
-        "surveys/respond/form.html", survey=survey, form=form, action=action,
+        "surveys/respond/form.html", survey=survey, action=action,
         answers=answers, short=short or [], questions=question_block.questions(survey, answers),
     ))
 
