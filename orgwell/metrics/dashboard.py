@@ -5,11 +5,13 @@ all show the same panels (figure + headline) and summary: `build_results` reads 
 cells through `orgwell.metrics.queries` (never rollups or responses), hands them to the pure
 figure builders and the headline writers, and returns plain data the templates render.
 
-The panels of a view are kept per process (`_PANELS`): building the Plotly figures was most of a
-results page (issue 6). Their key holds everything they are made from -- the decided waves
-(cached per data stamp in wave_families.py, so a rebuild or a team rename makes new ones), the
-filters, the caller's scope, the focus team, and the program starts, actions and completion
-read for this request -- so a cached panel is exactly the one that would be built.
+What a view derives from its waves -- the protected cells, the panels, the per-scale summaries,
+the focus group -- is kept per process (`_PANELS`): building the Plotly figures was most of a
+results page, and the passes over a year of cells most of the rest (issue 6). The key holds
+everything they are made from -- the decided waves (cached per data stamp in wave_families.py,
+so a rebuild or a team rename makes new ones), the filters, the instrument's scales, the
+caller's scope, the focus team, and the program starts, actions and completion read for this
+request -- so a kept view is exactly the one that would be built.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from orgwell.extensions import db
 from orgwell.metrics import figures, headlines, queries, stats
 from orgwell.metrics.action_results import actions_in_view
 from orgwell.metrics.filters import Choices, ParsedFilters
+from orgwell.metrics.queries import Filters
 from orgwell.metrics.references import reference_for
 from orgwell.orgs.models import Organisation, Team
 
@@ -93,12 +96,9 @@ class Results:
     response: Any | None  # the focus group's latest ParticipationCell with a rate
     completion: tuple[date, float, str] | None
     focus_key: str | None
+    focus_group: Any | None  # the group of focus_key, as the cells name it
+    period: tuple[date, date] | None  # the first and last wave shown
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def period(self) -> tuple[date, date] | None:
-        dates = [c.wave_date for c in self.cells]
-        return (min(dates), max(dates)) if dates else None
 
     def panel(self, name: str) -> Panel | None:
         return next((p for p in self.panels if p.name == name), None)
@@ -128,8 +128,6 @@ def build_results(
     scale_name, cutoff = parsed.scale_name(choices), parsed.cutoff(choices)
     # One read of the waves serves every scale, participation and the summaries.
     loaded = queries.load_waves(org, filters)
-    k, cells = loaded.k, queries.burnout_cells(loaded, filters, team_scope=team_scope)
-    part_cells = queries.participation_cells(loaded, filters, team_scope=team_scope)
     wanted = _wanted_keys(filters.team_ids, team_scope)
     completion = [
         c for c in queries.completion_series(org, team_scope=team_scope)
@@ -139,28 +137,62 @@ def build_results(
         s for s in queries.enrollment_starts(org, team_scope=team_scope)
         if filters.team_ids is None or set(s[2]) & _with_parents(filters.team_ids)
     ]
+    scales = tuple(choices.scales(filters.instrument))
+    key = (
+        tuple(loaded.families), filters, None if team_scope is None else frozenset(team_scope),
+        scale_name, cutoff, scales, focus_team_id, _frozen(starts),
+        _frozen(actions or []), tuple(completion),
+    )
+    view = _remembered(key, lambda: _view(
+        loaded, filters, scales, team_scope, focus_team_id, completion, starts, actions or [],
+        scale_name=scale_name, cutoff=cutoff,
+    ))
+    return Results(
+        org=org, k=loaded.k, parsed=parsed, choices=choices, scale_name=scale_name,
+        cutoff=cutoff, cells=view.cells, participation_cells=view.part_cells,
+        completion_cells=completion, panels=list(view.panels), summaries=view.summaries,
+        response=view.response, completion=headlines.latest_completion(completion),
+        focus_key=view.focus, focus_group=view.focus_group, period=view.period,
+        warnings=list(parsed.errors),
+    )
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a results view derives from its waves: cells, panels, summaries, the focus."""
+
+    cells: list
+    part_cells: list
+    panels: list[Panel]
+    summaries: list[ScaleSummary]
+    focus: str | None
+    focus_group: Any | None
+    response: Any | None
+    period: tuple[date, date] | None
+
+
+def _view(loaded, filters, scales, team_scope, focus_team_id, completion, starts, actions, *,
+          scale_name: str, cutoff) -> _View:
+    """Every derived part of a view (build_results' key names every input)."""
+    cells = queries.burnout_cells(loaded, filters, team_scope=team_scope)
+    part_cells = queries.participation_cells(loaded, filters, team_scope=team_scope)
     marks = [
-        (on, label) for on, label, team_ids in (actions or [])
+        (on, label) for on, label, team_ids in actions
         if filters.team_ids is None or set(team_ids) & set(filters.team_ids)
     ]
     preferred = _key_of_team(cells, focus_team_id or _single_team_id(filters))
     focus = headlines.focus_group_key(cells, preferred)
-    key = (
-        tuple(loaded.families), filters, None if team_scope is None else frozenset(team_scope),
-        scale_name, cutoff, focus_team_id, _frozen(starts),
-        _frozen(actions or []), tuple(completion),  # (marks follow from actions and filters)
-    )
-    panels = _remembered(key, lambda: _panels(
-        cells, part_cells, completion, starts, marks, actions, filters,
-        scale_name=scale_name, cutoff=cutoff, preferred=preferred,
-    ))
-    response = _latest_rate(part_cells, focus)
-    return Results(
-        org=org, k=k, parsed=parsed, choices=choices, scale_name=scale_name, cutoff=cutoff,
-        cells=cells, participation_cells=part_cells, completion_cells=completion,
-        panels=panels, summaries=_summaries(loaded, parsed, choices, team_scope, preferred),
-        response=response, completion=headlines.latest_completion(completion),
-        focus_key=focus, warnings=list(parsed.errors),
+    dates = [c.wave_date for c in cells]
+    return _View(
+        cells=cells,
+        part_cells=part_cells,
+        panels=_panels(cells, part_cells, completion, starts, marks, actions, filters,
+                       scale_name=scale_name, cutoff=cutoff, preferred=preferred),
+        summaries=_summaries(loaded, filters, scales, team_scope, preferred),
+        focus=focus,
+        focus_group=next((c.group for c in cells if c.group.key == focus), None),
+        response=_latest_rate(part_cells, focus),
+        period=(min(dates), max(dates)) if dates else None,
     )
 
 
@@ -169,22 +201,22 @@ def build_results(
 # four views keep a web worker's cache in the tens of MB (a miss costs one cold build: 826 ms
 # at 1M responses, bench/RESULTS.md).
 PANEL_CACHE_SIZE = 4
-_PANELS: OrderedDict[tuple, list[Panel]] = OrderedDict()
+_PANELS: OrderedDict[tuple, _View] = OrderedDict()
 _PANELS_LOCK = threading.Lock()
 
 
-def _remembered(key: tuple, build: Callable[[], list[Panel]]) -> list[Panel]:
+def _remembered(key: tuple, build: Callable[[], _View]) -> _View:
     with _PANELS_LOCK:
         found = _PANELS.get(key)
         if found is not None:
             _PANELS.move_to_end(key)
-            return list(found)
-    panels = build()
+            return found
+    view = build()
     with _PANELS_LOCK:
-        _PANELS[key] = panels
+        _PANELS[key] = view
         while len(_PANELS) > PANEL_CACHE_SIZE:
             _PANELS.popitem(last=False)
-    return list(panels)
+    return view
 
 
 def _frozen(rows) -> tuple:
@@ -287,11 +319,11 @@ def _line_cells(cells, team_ids) -> list:
     return [c for c in cells if c.group.kind in ("organisation", "clinic")]
 
 
-def _summaries(loaded, parsed: ParsedFilters, choices: Choices, team_scope, preferred):
+def _summaries(loaded, chosen: Filters, scales, team_scope, preferred):
     """Latest result per scale of the chosen instrument, with the change since the wave before."""
     out = []
-    for key, name, cutoff in choices.scales(parsed.filters.instrument):
-        filters = dataclasses.replace(parsed.filters, scale=key)
+    for key, name, cutoff in scales:
+        filters = dataclasses.replace(chosen, scale=key)
         cells = queries.burnout_cells(loaded, filters, team_scope=team_scope)
         focus = headlines.focus_group_key(cells, preferred)
         series = sorted((c for c in headlines.shown(cells) if c.group.key == focus),

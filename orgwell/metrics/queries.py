@@ -181,10 +181,10 @@ def participation_cells(loaded: LoadedWaves, filters: Filters, *,
     return _in_view(loaded, every_group, team_scope, filters.team_ids)
 
 
-def wave_dates(org, filters: Filters) -> list[date]:
+def wave_dates(org, filters: Filters, limit: int | None = None) -> list[date]:
     """The distinct dates of the closed waves `filters` select (instrument, dates), newest
-    first: what a caller pages by before reading the waves of a few of them (one small query
-    on the waves table, however many waves there are)."""
+    first (at most `limit`): what a caller pages by before reading the waves of a few of them
+    (one small query on the waves table, however many waves there are)."""
     query = (
         select(Wave.opens_on)
         .join(Campaign, Campaign.id == Wave.campaign_id)
@@ -198,12 +198,14 @@ def wave_dates(org, filters: Filters) -> list[date]:
         query = query.where(Wave.opens_on >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Wave.opens_on <= filters.date_to)
+    if limit is not None:
+        query = query.limit(limit)
     return list(db.session.scalars(query))
 
 
 def newest_wave_date(org, filters: Filters) -> date | None:
     """The date of the newest closed wave of `filters.instrument` (dates ignored), or None."""
-    return next(iter(wave_dates(org, Filters(filters.instrument, filters.scale))), None)
+    return next(iter(wave_dates(org, Filters(filters.instrument, filters.scale), limit=1)), None)
 
 
 def wave_totals(org, waves: Iterable[Wave]) -> dict[int, ParticipationCell]:
