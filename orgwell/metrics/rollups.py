@@ -118,7 +118,9 @@ def record_response(response: StoredResponse) -> None:
 
     Lock order: every request takes participation rows (all of the wave's in team order when
     it sets the invited counts, else its team's), then its team's scale rows, then the wave
-    row (responding.submit, last), so no two requests can wait for each other in a circle.
+    row (responding.submit, last), so no two requests can wait for each other in a circle. The
+    close job locks the wave's invitations before anything else (surveys/waves.py), so it
+    waits for every answer in flight, and answers that start later wait for it.
     """
     wave = response.wave
     key = team_key(response.team_id)

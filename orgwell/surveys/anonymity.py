@@ -49,6 +49,7 @@ def reshuffle_wave(wave: Wave) -> int:
         # First every invitation of the wave, rewritten at once (one xmin for all of them),
         # then the wave: the same order `submit` locks them in, so the two never deadlock,
         # and an answer being stored now either committed before this or waits for it.
+        lock_invitations(wave.id)
         db.session.execute(
             update(Invitation).where(Invitation.wave_id == wave.id)
             .values(answered=Invitation.answered)
@@ -63,6 +64,16 @@ def reshuffle_wave(wave: Wave) -> int:
     # The copies have new ids: drop stale Response objects from the identity map.
     db.session.expire_all()
     return count
+
+
+def lock_invitations(wave_id: int) -> None:
+    """Lock every invitation of a wave, in id order (PostgreSQL; SQLite locks the whole
+    database). Whoever writes all of a wave's invitations (this reshuffle, the close job) locks
+    them this way first, so two of them lock in one order; an answer locks only its own."""
+    db.session.execute(
+        select(Invitation.id).where(Invitation.wave_id == wave_id).order_by(Invitation.id)
+        .with_for_update()
+    ).all()
 
 
 def _rewrite_responses(wave_id: int) -> int:

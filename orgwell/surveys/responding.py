@@ -315,10 +315,9 @@ def submit(
     ))
     # Every answer of the wave writes this one row, so it is written last: its lock is held
     # only from here to the caller's commit, and concurrent submissions queue for it briefly
-    # (and always after their other row locks, see metrics/rollups.record_response). The one
-    # writer that takes it first is the close job (status, then the rollup rebuild): an answer
-    # still in flight at the closing second may then deadlock with it, and PostgreSQL aborts
-    # one of the two whole (nothing half-stored; the close job runs again on its next beat).
+    # (and always after their other row locks, see metrics/rollups.record_response). The close
+    # job locks the wave's invitations before it writes anything (waves.close_due_waves), so an
+    # answer in flight at the closing second, which holds its invitation, finishes first.
     connection.execute(_STATEMENTS.count_answer, {
         "wave_id": wave.id, "unshuffled": 1 if anonymous else 0,
     })

@@ -195,7 +195,10 @@ def close_due_waves(now: datetime | None = None) -> list[int]:
     An anonymous wave with answers since its last reshuffle is reshuffled as it closes.
 
     The status change is a conditional UPDATE, so two overlapping runs never both close (and
-    announce) one wave. Returns the ids closed here. Flushes; the caller commits.
+    announce) one wave. The wave's invitations are locked first, as every answer begins by
+    locking its own: an answer being stored at the closing second finishes before the close
+    goes on, instead of deadlocking with it. Returns the ids closed here. Flushes; the
+    caller commits.
     """
     now = now or utcnow()
     due = db.session.scalars(
@@ -203,6 +206,11 @@ def close_due_waves(now: datetime | None = None) -> list[int]:
     ).all()
     closed = []
     for wave_id in due:
+        # An answer being stored locks its invitation first, then its team's rollup rows and
+        # the wave's row (responding.submit), all of which the close writes. Locking the
+        # wave's invitations before anything else, the close waits for every answer in flight
+        # (instead of deadlocking with it), and an answer that starts now waits for the close.
+        anonymity.lock_invitations(wave_id)
         result = db.session.execute(
             update(Wave)
             .where(Wave.id == wave_id, Wave.status == "open")

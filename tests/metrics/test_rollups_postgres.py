@@ -10,16 +10,17 @@ real threads, each with its own connection, released together by a barrier.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from orgwell import create_app
 from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics.rebuild import rebuild_org
-from orgwell.surveys import invitations, responding
+from orgwell.surveys import invitations, responding, waves
 from orgwell.surveys.models import Invitation, Response, Wave, WaveMember
 from tests.conftest import FreshContextClient
 from tests.fixtures.worker import _postgres_database
@@ -195,3 +196,92 @@ def test_a_closing_time_already_passed_expires_the_link(app, build_org):
     wave.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert client_status(app, token) == 410
+
+
+def backends_waiting_for_a_lock() -> int:
+    """Other connections of this database that are waiting for a row or table lock."""
+    with db.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )).scalar()
+
+
+# Where the answer pauses: holding its claimed invitation only, or its invitation and its
+# team's rollup rows (the statement after which it waits; the wave's row always comes last).
+PAUSES = {
+    "after its claim": "UPDATE survey_invitations",
+    "after its rollups": "INSERT INTO metrics_scale_rollups",
+}
+
+
+@pytest.mark.parametrize("pause", PAUSES)
+def test_an_answer_in_flight_at_the_closing_second_is_stored_and_the_wave_closes(
+        app, build_org, pause):
+    """An answer is being stored when the close job starts. The close job first locks the
+    wave's invitations, as an answer first locks its own; so it waits for the answer, which
+    commits: no deadlock, the answer is kept, and the closed wave's rollups equal a rebuild.
+    (Taking the wave's row first, it deadlocked at both points.)"""
+    practice = build_org([(0, [5, 5])])
+    wave = open_survey_wave(practice, utcnow().date())
+    first, second = invitation_ids(wave)[:2]
+    responding.submit(responding.open_invitation(db.session.get(Invitation, first)), all_work())
+    db.session.commit()  # the wave's rollup rows exist, as after any first answer
+    wave_id, closing = wave.id, wave.closes_at + timedelta(seconds=1)
+    paused, go_on, errors, closed = threading.Event(), threading.Event(), [], []
+    answering = None
+
+    def pause_there(conn, cursor, statement, *args):
+        if threading.current_thread() is answering and statement.startswith(PAUSES[pause]):
+            paused.set()
+            assert go_on.wait(30)
+
+    def answer():
+        with app.app_context():
+            try:
+                survey = responding.open_invitation(db.session.get(Invitation, second))
+                responding.submit(survey, all_work(75))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    def close():
+        with app.app_context():
+            try:
+                closed.extend(waves.close_due_waves(closing))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    event.listen(db.engine, "after_cursor_execute", pause_there)
+    try:
+        answering = threading.Thread(target=answer)
+        answering.start()
+        assert paused.wait(30)
+        closing_job = threading.Thread(target=close)
+        closing_job.start()
+        deadline = time.monotonic() + 30
+        while not backends_waiting_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert backends_waiting_for_a_lock() == 1  # the close job, behind the answer
+        go_on.set()
+        answering.join(60)
+        closing_job.join(60)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pause_there)
+        go_on.set()
+    assert errors == []
+    assert closed == [wave_id]
+    db.session.expire_all()
+    closed_wave = db.session.get(Wave, wave_id)
+    assert closed_wave.status == "closed" and closed_wave.responded_count == 2
+    assert len(db.session.scalars(select(Response.id)).all()) == 2
+    incremental = snapshot(practice.org.id)
+    assert sum(row[2] for row in incremental[1].values()) == 2
+    rebuild_org(practice.org)
+    db.session.commit()
+    assert snapshot(practice.org.id) == incremental
