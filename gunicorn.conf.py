@@ -57,9 +57,15 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 
 # Memory: a long-lived Python process only grows (fragmentation, caches filled by rare pages).
 # A process is replaced after this many requests; the jitter spreads the restarts so the two
-# processes never restart at the same moment and the site never stops answering.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+# processes never restart at the same moment and the site never stops answering. A restart is
+# not free: the new process starts with cold caches (templates, compiled statements, the
+# results pages' decided waves: a results page's first request took 0.5-0.8 s at a million
+# responses) and new database connections. At 5,000, bench/submissions.py replaced each
+# process every ~30 s and gave 142 submissions/s with the machine 77% busy; at 50,000, 176/s
+# with it 93% busy, and a process stayed at 129 MB after 10,000 requests (bench/RESULTS.md).
+# A clinic's traffic reaches 50,000 requests in days, a busy site in minutes.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
 
 # Load the app once in the master, then fork: the workers share the imported code
 # copy-on-write (less memory than importing it in each), a broken app fails at start instead
