@@ -18,6 +18,7 @@ from orgwell.surveys.my_results import scale_range
 
 bp = Blueprint("surveys_respond", __name__)
 
+
 def _rate_limit() -> str:
     return current_app.config["SURVEY_RATE_LIMIT"]
 
