@@ -7,6 +7,7 @@ flags, which win over this file. bench/submissions.py runs the app with exactly 
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 
@@ -109,6 +110,17 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # The default temporary directory may be on disk; the heartbeat file is touched every second.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def pre_fork(server, worker):
+    """Right before each fork, move every object of the preloaded app into the permanent
+    generation (gc.freeze, as Python's gc documentation advises for fork without exec). A
+    worker's collector then never walks the ~165,000 objects the imports made (a full
+    collection of them took 100 ms), and does not write to the pages that hold them, which
+    stay shared with the master: after 400 requests on the demo data, the summed PSS of the
+    master and two workers was 152 MB with this, 187 MB without."""
+    if preload_app:
+        gc.freeze()
 
 
 def post_fork(server, worker):
