@@ -82,26 +82,25 @@ class InstrumentVersion(db.Model):
 
 def parsed_definition(row_id: int | None, definition: dict) -> Instrument:
     """`parse_definition(definition)`, cached per process by the row id it is stored under."""
-    hit = _PARSED.get(row_id) if row_id is not None else None
-    if hit is not None and hit[0] == definition:
-        return hit[1]
-    instrument = parse_definition(definition)
-    if row_id is not None:
-        with _parsed_lock:
-            if len(_PARSED) >= _PARSED_MAX:
-                _PARSED.clear()  # many organisations' uploads: start over rather than grow
-            _PARSED[row_id] = (copy.deepcopy(definition), instrument)
-    return instrument
+    return _parsed(_PARSED, row_id, definition, parse_definition, keep=copy.deepcopy)
 
 
 def parsed_definition_text(row_id: int, stored: str) -> Instrument:
     """`parsed_definition` for the definition as the database stores it (JSON text)."""
-    hit = _PARSED_TEXT.get(row_id)
+    return _parsed(_PARSED_TEXT, row_id, stored,
+                   lambda text: parse_definition(json.loads(text)), keep=str)
+
+
+def _parsed(cache: dict, row_id: int | None, stored, parse, *, keep) -> Instrument:
+    """parse(stored), kept in `cache` under `row_id` beside keep(stored), which a hit must
+    equal (see _PARSED)."""
+    hit = cache.get(row_id) if row_id is not None else None
     if hit is not None and hit[0] == stored:
         return hit[1]
-    instrument = parse_definition(json.loads(stored))
-    with _parsed_lock:
-        if len(_PARSED_TEXT) >= _PARSED_MAX:
-            _PARSED_TEXT.clear()
-        _PARSED_TEXT[row_id] = (stored, instrument)
+    instrument = parse(stored)
+    if row_id is not None:
+        with _parsed_lock:
+            if len(cache) >= _PARSED_MAX:
+                cache.clear()  # many organisations' uploads: start over rather than grow
+            cache[row_id] = (keep(stored), instrument)
     return instrument
