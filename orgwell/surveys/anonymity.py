@@ -22,12 +22,18 @@ The survey job runs it for every open anonymous wave with answers since the last
 from __future__ import annotations
 
 import random
-import uuid
 
 from sqlalchemy import delete, insert, select, update
 
 from orgwell.extensions import db
-from orgwell.surveys.models import Campaign, Invitation, Response, ResponseScore, Wave
+from orgwell.surveys.models import (
+    Campaign,
+    Invitation,
+    Response,
+    ResponseScore,
+    Wave,
+    new_response_id,
+)
 
 _RANDOM = random.SystemRandom()
 _RESPONSE_COLUMNS = [c.key for c in Response.__table__.columns if c.key != "id"]
@@ -94,7 +100,7 @@ def _rewrite_responses(wave_id: int) -> int:
     _RANDOM.shuffle(order)
     copies, score_copies = [], []
     for row in order:
-        new_id = str(uuid.uuid4())
+        new_id = new_response_id()
         copies.append({"id": new_id, **{name: row[name] for name in _RESPONSE_COLUMNS}})
         score_copies += [{"response_id": new_id, **score} for score in scores.get(row["id"], [])]
     db.session.execute(

@@ -249,7 +249,8 @@ class Invitation(db.Model):
         return f"survey.invite:{self.id}"
 
 
-def _new_response_id() -> str:
+def new_response_id() -> str:
+    """A random response id (also for rows written with Core: submit, the reshuffle)."""
     return str(uuid.uuid4())
 
 
@@ -261,7 +262,7 @@ class Response(db.Model):
     # (on PostgreSQL the heap does, until surveys/anonymity.py reshuffles the wave).
     __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_response_id)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_response_id)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )

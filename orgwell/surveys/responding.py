@@ -39,11 +39,10 @@ or a log line naming the person.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from sqlalchemy import Text, bindparam, cast, insert, select, update
 
@@ -61,11 +60,10 @@ from orgwell.surveys.models import (
     ResponseScore,
     Wave,
     WaveMember,
+    new_response_id,
 )
 from orgwell.surveys.scoring import ScaleResult, score_response
 from orgwell.surveys.survey import CampaignFacts, OrganisationFacts, Survey, WaveFacts
-
-__all__ = ["LinkProblem", "Survey", "open_by_token", "open_invitation", "submit"]
 
 FIELD_PREFIX = "item-"
 # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
@@ -282,14 +280,14 @@ def submit(
     # Anonymous: no day of answering on either side. The invitation's date joined with the
     # response's date (and team, patient-facing flag) would re-link small teams; the wave's
     # opening date is all a response says about when, and `answered` is all the link needs.
-    claimed = connection.execute(_STATEMENTS.claim, {
+    claimed = connection.execute(_claim_statement(), {
         "invitation_id": survey.invitation_id, "answered_on": None if anonymous else today,
     }).rowcount
     if claimed != 1:
         raise LinkProblem("used")
     scores = score_response(survey.instrument, values, patient_facing=survey.patient_facing)
-    response_id = str(uuid.uuid4())
-    connection.execute(_STATEMENTS.insert_response, {
+    response_id = new_response_id()
+    connection.execute(_insert_statement(Response), {
         "id": response_id,
         "organisation_id": wave.organisation_id,
         "wave_id": wave.id,
@@ -304,7 +302,7 @@ def submit(
         events.StoredScore(key, result.score, result.band) for key, result in scores.items()
     )
     if stored_scores:
-        connection.execute(_STATEMENTS.insert_scores, [
+        connection.execute(_insert_statement(ResponseScore), [
             {"response_id": response_id, "scale_key": score.scale_key, "score": score.score,
              "band": score.band}
             for score in stored_scores
@@ -318,41 +316,36 @@ def submit(
     # (and always after their other row locks, see metrics/rollups.record_response). The close
     # job locks the wave's invitations before it writes anything (waves.close_due_waves), so an
     # answer in flight at the closing second, which holds its invitation, finishes first.
-    connection.execute(_STATEMENTS.count_answer, {
+    connection.execute(_count_answer_statement(), {
         "wave_id": wave.id, "unshuffled": 1 if anonymous else 0,
     })
     return scores
 
 
-class _Statements:
-    """submit's statements, built on first use and then reused (values are bound per call)."""
+# submit's statements, built once (like _survey_statement); values are bound per call.
 
-    @cached_property
-    def claim(self):
-        return (
-            update(Invitation.__table__)
-            .where(Invitation.id == bindparam("invitation_id"), Invitation.answered.is_(False))
-            .values(answered=True, answered_on=bindparam("answered_on"))
+
+@lru_cache(maxsize=1)
+def _claim_statement():
+    return (
+        update(Invitation.__table__)
+        .where(Invitation.id == bindparam("invitation_id"), Invitation.answered.is_(False))
+        .values(answered=True, answered_on=bindparam("answered_on"))
+    )
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(model):
+    return insert(model.__table__)
+
+
+@lru_cache(maxsize=1)
+def _count_answer_statement():
+    return (
+        update(Wave.__table__)
+        .where(Wave.id == bindparam("wave_id"))
+        .values(
+            responded_count=Wave.responded_count + 1,
+            unshuffled=Wave.unshuffled + bindparam("unshuffled"),
         )
-
-    @cached_property
-    def insert_response(self):
-        return insert(Response.__table__)
-
-    @cached_property
-    def insert_scores(self):
-        return insert(ResponseScore.__table__)
-
-    @cached_property
-    def count_answer(self):
-        return (
-            update(Wave.__table__)
-            .where(Wave.id == bindparam("wave_id"))
-            .values(
-                responded_count=Wave.responded_count + 1,
-                unshuffled=Wave.unshuffled + bindparam("unshuffled"),
-            )
-        )
-
-
-_STATEMENTS = _Statements()
+    )
