@@ -6,7 +6,7 @@ cells through `orgwell.metrics.queries` (never rollups or responses), hands them
 figure builders and the headline writers, and returns plain data the templates render.
 
 What a view derives from its waves -- the protected cells, the panels, the per-scale summaries,
-the focus group -- is kept per process (`_PANELS`): building the Plotly figures was most of a
+the focus group -- is kept per process (`_VIEWS`): building the Plotly figures was most of a
 results page, and the passes over a year of cells most of the rest (issue 6). The key holds
 everything they are made from -- the decided waves (cached per data stamp in wave_families.py,
 so a rebuild or a team rename makes new ones), the filters, the instrument's scales, the
@@ -196,26 +196,26 @@ def _view(loaded, filters, scales, team_scope, focus_team_id, completion, starts
     )
 
 
-# Panels of the newest views (module docstring): the five panels of a view of half a year of
+# The newest views (module docstring): the five panels of a view of half a year of
 # waves of a hundred teams, with their figures and JSON, are ~3 MB (more for a longer period);
 # four views keep a web worker's cache in the tens of MB (a miss costs one cold build: 826 ms
 # at 1M responses, bench/RESULTS.md).
-PANEL_CACHE_SIZE = 4
-_PANELS: OrderedDict[tuple, _View] = OrderedDict()
-_PANELS_LOCK = threading.Lock()
+VIEW_CACHE_SIZE = 4
+_VIEWS: OrderedDict[tuple, _View] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
 
 
 def _remembered(key: tuple, build: Callable[[], _View]) -> _View:
-    with _PANELS_LOCK:
-        found = _PANELS.get(key)
+    with _VIEWS_LOCK:
+        found = _VIEWS.get(key)
         if found is not None:
-            _PANELS.move_to_end(key)
+            _VIEWS.move_to_end(key)
             return found
     view = build()
-    with _PANELS_LOCK:
-        _PANELS[key] = view
-        while len(_PANELS) > PANEL_CACHE_SIZE:
-            _PANELS.popitem(last=False)
+    with _VIEWS_LOCK:
+        _VIEWS[key] = view
+        while len(_VIEWS) > VIEW_CACHE_SIZE:
+            _VIEWS.popitem(last=False)
     return view
 
 

@@ -70,7 +70,7 @@ def test_t_quantile_is_computed_once_per_arguments():
     assert info.hits >= 1 and info.misses == 1
 
 
-# --- the decided waves and panels kept per process (wave_families._CACHE, dashboard._PANELS) --
+# --- the decided waves and panels kept per process (wave_families._CACHE, dashboard._VIEWS) --
 
 def _world_with_tokens(client):
     from orgwell.auth.services import create_api_token
@@ -97,7 +97,7 @@ def _cold(fetch):
     from orgwell.metrics import dashboard, wave_families
 
     wave_families._CACHE.clear()
-    dashboard._PANELS.clear()
+    dashboard._VIEWS.clear()
     return fetch()
 
 
