@@ -126,11 +126,15 @@ def task_queues() -> dict:
 def register_extensions(app: Flask) -> None:
     import orgwell.models  # noqa: F401  (the whole schema, for Alembic and create_all)
     from orgwell import rate_limits
-    from orgwell.database import end_sessions_quietly
+    from orgwell.database import end_sessions_quietly, ping_idle_connections
     from orgwell.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from orgwell.notifications.services import init_dispatch
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name != "sqlite":  # a file, not a server: nothing to lose
+                ping_idle_connections(engine)
     end_sessions_quietly(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True

@@ -70,7 +70,6 @@ class Config:
     SECURITY_HEADERS: bool = True
     HSTS: bool = False
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # the session's idle timeout already bounds a form's life
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BTN_STYLE = "primary"

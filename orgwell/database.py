@@ -12,17 +12,21 @@ celery's worker_process_init).
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
     from flask import Flask
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled server connection idle for longer than this is pinged before it is handed out.
+PING_IDLE_SECONDS = 1.0
 
 
 def utcnow() -> datetime:
@@ -77,7 +81,7 @@ def engine_options_for(uri: str) -> dict:
         }
     return {
         "hide_parameters": True,
-        "pool_pre_ping": True,
+        # Not pool_pre_ping: see ping_idle_connections, which the app factory attaches.
         "pool_size": 5,
         "max_overflow": 10,
         # A request waiting for a pooled connection gets its 503 before gunicorn's 30 s
@@ -87,6 +91,36 @@ def engine_options_for(uri: str) -> dict:
         # kernel's TCP timeout); 5 s, then the request answers 503.
         "connect_args": {"connect_timeout": 5},
     }
+
+
+def ping_idle_connections(engine: Engine, idle_seconds: float = PING_IDLE_SECONDS) -> None:
+    """Ping a pooled connection before handing it out, but only when it sat unused in the pool
+    for more than `idle_seconds`.
+
+    A connection can die while it is pooled (a database restart or failover, a firewall that
+    drops idle connections): the ping finds that and the pool hands out a new connection
+    instead, so the request does not fail. pool_pre_ping does this on every checkout, which
+    costs a round trip per request, two of the fifteen of a survey answer's GET + POST
+    (bench/submissions.py). A connection returned within the last second was working a moment
+    ago; if the server went away since, the request's first statement fails, the web answers
+    503, and SQLAlchemy then replaces every connection of the pool that is older than the
+    failure, so only requests in flight at the restart see it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned <= idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another (a new one if needed).
+            raise DisconnectionError("the pooled connection is gone") from error
 
 
 def dispose_inherited_connections(app: Flask) -> None:
