@@ -29,7 +29,9 @@ def _rate_limit() -> str:
 def form(token: str):
     viewer = current_user.id if current_user.is_authenticated else None
     try:
-        survey = responding.open_by_token(token, viewer_id=viewer)
+        survey = responding.open_by_token(
+            token, viewer_id=viewer, read_only=request.method != "POST"
+        )
     except responding.LinkProblem as problem:
         return link_problem_page(problem)
     return answer_page(survey, action=url_for(".form", token=token))

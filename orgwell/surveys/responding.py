@@ -24,6 +24,9 @@ The campaign's wording option (e.g. "patients") is applied to item texts and sca
 Opening reads one row (invitation, frozen member, wave, campaign, organisation, the owner's
 user and the instrument's stored text) with a Core query into a `Survey` snapshot
 (surveys/survey.py); storing writes with Core statements. No ORM object is built on this path.
+Showing the form (`read_only`) reads that row outside a transaction: one round trip instead
+of BEGIN, SELECT and ROLLBACK, and no ROLLBACK, after which psycopg forgets the statements it
+has prepared on the connection (every pooled connection also serves the POSTs).
 
 Storing (`submit`) claims the invitation with one conditional UPDATE (answered false -> true)
 in the same transaction as the insert, so a double click, the back button or two tabs store
@@ -129,9 +132,17 @@ def _survey_statement(by: str):
     )
 
 
-def _load(by: str, value) -> tuple[Survey, bool, int | None] | None:
-    """(survey, answered, the owner's user id) of the invitation whose `by` is `value`."""
-    row = db.session.connection().execute(_survey_statement(by), {"value": value}).first()
+def _load(by: str, value, read_only: bool = False) -> tuple[Survey, bool, int | None] | None:
+    """(survey, answered, the owner's user id) of the invitation whose `by` is `value`.
+
+    read_only: nothing will be written in this request; if the session has not begun a
+    transaction yet, the row is read in autocommit mode (see the module docstring).
+    """
+    if read_only and not db.session().in_transaction():
+        connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        connection = db.session.connection()
+    row = connection.execute(_survey_statement(by), {"value": value}).first()
     if row is None:
         return None
     (invitation_id, answered, membership_id, user_id,
@@ -155,17 +166,19 @@ def _load(by: str, value) -> tuple[Survey, bool, int | None] | None:
 
 
 def open_by_token(
-    token: str, *, viewer_id: int | None = None, now: datetime | None = None
+    token: str, *, viewer_id: int | None = None, now: datetime | None = None,
+    read_only: bool = False,
 ) -> Survey:
     """The survey behind a mailed link.
 
     viewer_id: the logged-in user, if any; a different person than the link's owner gets
-    "foreign", before (and instead of) "used" or "expired". Raises LinkProblem (unknown,
-    foreign, used, expired); changes nothing.
+    "foreign", before (and instead of) "used" or "expired". read_only: the request will not
+    `submit` (showing the form). Raises LinkProblem (unknown, foreign, used, expired); changes
+    nothing.
     """
     found = None
     if token and len(token) <= MAX_TOKEN_LENGTH:
-        found = _load("token_hash", token_hash(token))
+        found = _load("token_hash", token_hash(token), read_only)
     if found is None:
         raise LinkProblem("unknown")
     survey, answered, owner = found

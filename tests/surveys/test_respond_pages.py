@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import event
 
 from orgwell.extensions import db
 from orgwell.surveys.models import Wave
@@ -188,3 +189,26 @@ def test_patient_wording_and_the_client_scale_on_the_page(client, world, make_ca
     assert "Do you find it hard to work with patients?" not in not_facing
     assert "(13 questions)" in not_facing
     assert "left out for you" in not_facing
+
+
+def test_showing_the_form_reads_without_a_transaction_and_sending_writes_in_one(
+    app, client, links, token
+):
+    """The GET reads one row in autocommit mode (no BEGIN/ROLLBACK round trips); the POST's
+    claim, insert and rollup updates must still commit or fail together."""
+    levels: list[tuple[str, str | None]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        levels.append((statement.split()[0], conn.get_execution_options().get("isolation_level")))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(f"/s/{token}").status_code == 200
+        shown, levels[:] = list(levels), []
+        assert client.post(f"/s/{token}", data=form_data(all_work(75))).status_code == 200
+        sent = list(levels)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert shown == [("SELECT", "AUTOCOMMIT")]
+    assert {verb for verb, _ in sent} >= {"SELECT", "UPDATE", "INSERT"}
+    assert all(level != "AUTOCOMMIT" for _, level in sent), sent
