@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orgwell.database import utcnow
@@ -111,10 +111,8 @@ def record_response(response: StoredResponse) -> None:
     """Add one stored response to its wave x team rollups (scale sums and participation).
 
     Uses only what an anonymous response carries: wave, team and scores (the event's facts:
-    nothing is read again). Three statements on
-    the usual path: read the team's participation row (its clinic, and whether the wave's
-    invited counts are in place), add one to `responded`, add the scores (one round trip for
-    every scale).
+    nothing is read again). Two statements on the usual path: add one to the team's
+    `responded` (returning its clinic), then add the scores (one round trip for every scale).
 
     Lock order: every request takes participation rows (all of the wave's in team order when
     it sets the invited counts, else its team's), then its team's scale rows, then the wave
@@ -125,15 +123,18 @@ def record_response(response: StoredResponse) -> None:
     wave = response.wave
     key = team_key(response.team_id)
     now = utcnow()
+    clinic_key = _count_responded(wave, key, now)
     common = {
         "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
         "wave_id": wave.id, "team_key": key, "team_id": response.team_id,
-        "clinic_key": _clinic_key_with_invited(wave, response.team_id),
-        "opens_on": wave.opens_on, "updated_at": now,
+        "clinic_key": clinic_key, "opens_on": wave.opens_on, "updated_at": now,
     }
-    upsert(ParticipationRollup, ("wave_id", "team_key"), {
-        **common, "invited": 0, "responded": 1,
-    }, add=("responded",))
+    if clinic_key is None:  # the wave's invited counts are not in place yet
+        refresh_invited(wave)
+        common["clinic_key"] = clinic_keys(wave, {response.team_id})[key]
+        upsert(ParticipationRollup, ("wave_id", "team_key"), {
+            **common, "invited": 0, "responded": 1,
+        }, add=("responded",))
     scale_rows = []
     for score in sorted(response.scores, key=lambda score: score.scale_key):
         value = score.score
@@ -150,34 +151,34 @@ def record_response(response: StoredResponse) -> None:
                add=("n", "total", "total_sq", "n_high"))
 
 
-def _clinic_key_with_invited(wave: Wave | WaveFacts, team_id: int | None) -> int:
-    """The clinic key of `team_id`'s rows in `wave`, first setting the wave's invited counts
-    when the team's participation row does not have one yet.
+def _count_responded(wave: Wave | WaveFacts, key: int, now) -> int | None:
+    """Add one to `responded` of the team's participation row if the row has its invited
+    count, and return the row's clinic key; None (nothing changed) if it has none yet.
 
     `invited` is the size of the frozen audience (WaveMember rows are written once, when the
     wave opens), so it only has to be counted once per wave, not for every response: the
     first response (or the hourly refresh of open waves, whichever comes first) sets it for
-    every team of the wave, and later responses find their row with it. A team with no frozen
-    member (answers stored without an audience) never has one, and is counted every time, as
-    before. The clinic stored on the row came from `clinic_keys`, whose sources never change
-    the answer once a row holds one.
+    every team of the wave, and later responses find their row with it and update it in one
+    statement. A team with no frozen member (answers stored without an audience) never has
+    one, and is counted every time. The clinic stored on the row came from `clinic_keys`,
+    whose sources never change the answer once a row holds one.
     """
-    key = team_key(team_id)
-    row = db.session.execute(
-        _participation_row(), {"wave_id": wave.id, "team_key": key}
-    ).first()
-    if row is not None and row.invited:
-        return row.clinic_key
-    refresh_invited(wave)
-    return clinic_keys(wave, {team_id})[key]
+    return db.session.execute(
+        _count_responded_statement(), {"b_wave_id": wave.id, "b_team_key": key, "now": now}
+    ).scalar()
 
 
 @lru_cache(maxsize=1)
-def _participation_row():
-    """The statement of `_clinic_key_with_invited`, built once (it runs for every answer)."""
-    return select(ParticipationRollup.invited, ParticipationRollup.clinic_key).where(
-        ParticipationRollup.wave_id == bindparam("wave_id"),
-        ParticipationRollup.team_key == bindparam("team_key"),
+def _count_responded_statement():
+    """The statement of `_count_responded`, built once (it runs for every answer)."""
+    table = ParticipationRollup.__table__
+    return (
+        update(table)
+        .where(table.c.wave_id == bindparam("b_wave_id"),
+               table.c.team_key == bindparam("b_team_key"), table.c.invited > 0)
+        .values(responded=table.c.responded + 1,
+                updated_at=bindparam("now", type_=table.c.updated_at.type))
+        .returning(table.c.clinic_key)
     )
 
 
