@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/submissions.py [--clients 20] [--seconds 60] [--quick]
         [--links 30000] [--worker-class gthread|sync] [--workers 2] [--threads 4]
+        [--connection per-link|per-client]
 
 Builds a fresh PostgreSQL database (`orgwell db upgrade`, dropped at the end) and takes an
 empty Redis database number for the rate-limit storage and the broker. The broker is only
@@ -11,15 +12,20 @@ the request's own transaction, orgwell/metrics/hooks.py), so no Celery worker ru
 Seeds one organisation (20 teams in 4 clinics, --links people), an anonymous `cbi` campaign
 (3 scales, 19 items) and an open wave, opened with the app's own service; the links' tokens
 are derived as the invitation mail does and written in one statement. Then starts gunicorn
-with gunicorn.conf.py and runs the load: each client (a thread, with its own keep-alive
-connection; the clients are split over a few processes so the GIL of one does not slow the
-others) takes fresh links one after the other, GETs the form (for the session cookie and its
-CSRF token, as a browser does) and POSTs a valid answer to every item. A submission is
-accepted when the POST answers 200 with the thank-you page, which the server only renders
-after the response was committed.
+with gunicorn.conf.py and runs the load: each client (a thread; the clients are split over a
+few processes so the GIL of one does not slow the others) takes fresh links one after the
+other, GETs the form (for the session cookie and its CSRF token, as a browser does) and POSTs
+a valid answer to every item. A submission is accepted when the POST answers 200 with the
+thank-you page, which the server only renders after the response was committed.
 
 All clients come from 127.0.0.1, so the per-address survey rate limit is raised through the
 environment (ORGWELL_SURVEY_RATE_LIMIT) for the run; the printed header says so.
+
+Connections: each link is another person's browser, so a link's GET and POST share one
+keep-alive connection and the next link opens a new one (--connection per-link, the default).
+--connection per-client keeps one connection per client for the whole run, as before
+2026-11-27: each client then stays with the process that accepted it, the split of the clients
+over the two processes is left to chance, and so is the result (bench/load_clients.py).
 
 Prints submissions/s, latency percentiles of the POSTs and GETs, errors by kind, accepted vs
 stored (must be equal), each gunicorn process's peak RSS (VmRSS every 100 ms), the clients'
@@ -244,6 +250,7 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"))
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--connection", default="per-link", choices=("per-link", "per-client"))
     args = parser.parse_args()
     seconds = 10.0 if args.quick else args.seconds
     baseline_seconds = max(5.0, seconds / 6)
@@ -269,7 +276,8 @@ def main() -> None:
                 f"{args.clients} clients x {seconds:.0f} s, gunicorn {args.workers} x "
                 f"{args.worker_class}"
                 + (f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
-                + f", PostgreSQL, {os.cpu_count()} cores, {len(tokens)} links"
+                + f", PostgreSQL, {os.cpu_count()} cores, {len(tokens)} links, one "
+                f"connection {args.connection.replace('-', ' ')}"
             )
             print(
                 f"  survey rate limit raised to {RATE_LIMIT!r} (ORGWELL_SURVEY_RATE_LIMIT):"
@@ -282,7 +290,8 @@ def main() -> None:
             sampler.sample()
             web_before, machine_before = sampler.web_cpu(), machine_cpu()
             outcomes, cpu = run_load(
-                port, "survey", args.clients, seconds, tokens, processes=args.client_processes
+                port, "survey", args.clients, seconds, tokens, processes=args.client_processes,
+                per_link=args.connection == "per-link",
             )
             sampler.sample()
             web_used = sampler.web_cpu() - web_before
