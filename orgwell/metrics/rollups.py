@@ -22,6 +22,7 @@ frozen clinic, and a rebuild must not regroup them); else the team's clinic now.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import bindparam, case, delete, func, select, update
@@ -151,7 +152,7 @@ def record_response(response: StoredResponse) -> None:
                add=("n", "total", "total_sq", "n_high"))
 
 
-def _count_responded(wave: Wave | WaveFacts, key: int, now) -> int | None:
+def _count_responded(wave: Wave | WaveFacts, key: int, now: datetime) -> int | None:
     """Add one to `responded` of the team's participation row if the row has its invited
     count, and return the row's clinic key; None (nothing changed) if it has none yet.
 
