@@ -100,11 +100,11 @@ def ping_idle_connections(engine: Engine, idle_seconds: float = PING_IDLE_SECOND
     A connection can die while it is pooled (a database restart or failover, a firewall that
     drops idle connections): the ping finds that and the pool hands out a new connection
     instead, so the request does not fail. pool_pre_ping does this on every checkout, which
-    costs a round trip per request, two of the fifteen of a survey answer's GET + POST
-    (bench/submissions.py). A connection returned within the last second was working a moment
-    ago; if the server went away since, the request's first statement fails, the web answers
-    503, and SQLAlchemy then replaces every connection of the pool that is older than the
-    failure, so only requests in flight at the restart see it.
+    costs a round trip per request: two more for each survey answer's GET + POST, which
+    need ten otherwise (bench/submissions.py). A connection returned within the last second
+    was working a moment ago; if the server went away since, the request's first statement
+    fails, the web answers 503, and SQLAlchemy then replaces every connection of the pool
+    that is older than the failure, so only requests in flight at the restart see it.
     """
 
     @event.listens_for(engine, "checkin")
