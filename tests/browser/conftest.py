@@ -93,6 +93,25 @@ def _wait_healthy(base_url: str, process, log_path: Path, timeout: float = 90) -
     pytest.fail(f"/healthz never became ok:\n{log_path.read_text()[-3000:]}")
 
 
+class PageWatch:
+    """What went wrong inside the pages a test opened: uncaught script errors fail the test
+    (a page whose script broke is a broken page); failed requests are listed beside them,
+    as the likely cause, since a test that only times out does not say why."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.method} {r.url}: {r.failure}"))
+
+    def report(self) -> str:
+        return "\n".join(
+            ["uncaught script errors:", *self.errors, "failed requests:", *self.failed]
+        )
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -104,8 +123,30 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser.page_watch = PageWatch()
+        new_context = browser.new_context
+
+        def watched_context(**options):
+            context = new_context(**options)
+            context.on("page", browser.page_watch.watch)
+            return context
+
+        browser.new_context = watched_context
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def page_problems(request):
+    """Each browser test starts with an empty PageWatch and ends with its findings checked."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watch = request.getfixturevalue("browser").page_watch = PageWatch()
+    yield
+    if watch.errors or watch.failed:
+        request.node.add_report_section("call", "browser", watch.report())
+    assert not watch.errors, watch.report()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import orgwell
 
@@ -89,8 +90,13 @@ def test_owner_sets_up_and_staff_member_joins(stack, browser, shots, tmp_path):
     physio.wait_for_url(f"{url}/my/lakeside")
 
     # On a phone the navigation is folded behind the toggler.
+    # A person taps the account menu once the folded navigation has opened, and Log out once
+    # that menu shows; waiting for both keeps a slow machine from tapping mid-animation.
     physio.get_by_role("button", name="Toggle navigation").click()
-    physio.get_by_role("button", name="Account of Maya Chen").click()
+    expect(physio.locator("#mainnav")).to_have_class(re.compile(r"\bshow\b"))
+    account = physio.get_by_role("button", name="Account of Maya Chen")
+    account.click()
+    expect(account).to_have_attribute("aria-expanded", "true")
     physio.get_by_role("button", name="Log out").click()
     physio.wait_for_url(f"{url}/login")
     physio.goto(f"{url}/login")
