@@ -10,6 +10,7 @@ import pytest
 from orgwell.metrics import figures
 from orgwell.metrics.references import reference_for
 from orgwell.metrics.stats import impact
+from tests.metrics.adversary import hover_texts
 from tests.metrics.figure_fixtures import ORG, REASON, cell, hidden, sample, team
 
 
@@ -93,11 +94,13 @@ def test_hidden_cells_are_drawn_with_their_reason(data):
 def test_heatmap_flags_hidden_cells(data):
     fig = _all(data)["heatmap"]
     shown, hidden_layer = fig.data
-    assert [label.replace("<br>", " ") for label in shown.y] == [
+    assert list(shown.y) == [
         "Riverside Physical Therapy", "Riverside North › Outpatient",
         "Riverside South › Sports", "Riverside North › Aquatics",
     ]
-    assert shown.y[1] == "Riverside North ›<br>Outpatient"  # two short lines: fits a phone
+    # The axis shows the labels in two short lines, to fit a phone.
+    assert list(fig.layout.yaxis.tickvals) == list(shown.y)
+    assert fig.layout.yaxis.ticktext[1] == "Riverside North ›<br>Outpatient"
     assert list(shown.x) == ["13 Jan 2025", "14 Apr 2025", "14 Jul 2025", "13 Oct 2025",
                              "12 Jan 2026"]
     # Aquatics (row 4) hidden everywhere; Sports (row 3) hidden in July.
@@ -107,8 +110,14 @@ def test_heatmap_flags_hidden_cells(data):
     assert REASON in hidden_layer.hovertext[3][0]
     assert hidden_layer.colorscale[0][1] == figures.HIDDEN_FILL
     # Shown cells carry their mean as text and n on hover; no value under a hidden cell.
-    assert shown.text[1][0] == f"{shown.z[1][0]:.0f}"
-    assert "12 responses" in shown.hovertext[1][0]
+    assert shown.texttemplate == "%{z:.0f}"
+    hover = hover_texts(shown.to_plotly_json())
+    assert hover[1][0] == (
+        f"Riverside North › Outpatient<br>13 Jan 2025: mean {shown.z[1][0]:.1f}<br>95% "
+        f"interval {shown.customdata[1][0][1]:.1f} to {shown.customdata[1][0][2]:.1f}"
+        "<br>12 responses"
+    )
+    assert hover[3] == [""] * 5  # no hover from the shown layer over hidden cells
     assert hidden_layer.z[1][0] is None
     assert "50 cut-off" in shown.colorbar.ticktext
     assert any("hidden to protect confidentiality" in a.text for a in fig.layout.annotations)

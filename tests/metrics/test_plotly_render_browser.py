@@ -10,6 +10,7 @@ The asset route itself (versioned URL, long cache, ETag, 304) is checked with th
 """
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -160,6 +161,16 @@ def test_every_figure_renders_with_zero_console_errors(server, chromium, width):
     page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.9)
     page.wait_for_selector("#figure-heatmap .hovertext", timeout=5000)
     assert "hidden" in page.locator("#figure-heatmap .hovertext").first.text_content()
+    # A shown cell's hover is filled in from its numbers (a hover template over customdata).
+    page.mouse.move(0, 0)
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    page.wait_for_selector("#figure-heatmap .hovertext", timeout=5000)
+    hover = page.locator("#figure-heatmap .hovertext").first.text_content()
+    assert re.search(r"mean \d+\.\d95% interval \d+\.\d to \d+\.\d\d+ responses$", hover), hover
+    heatmap.screenshot(path=str(OUTPUT / f"heatmap-hover-{width}.png"))
+    # Cells with no number under them (hidden, or no answers) carry no text either.
+    cell_texts = heatmap.locator(".heatmaplayer text").all_text_contents()
+    assert not [t for t in cell_texts if "NaN" in t or "undefined" in t], cell_texts
     page.mouse.move(0, 0)
     assert problems == []
     assert external == []
