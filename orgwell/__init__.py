@@ -156,11 +156,13 @@ def register_celery(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from orgwell import rate_limits
     from orgwell.admin.views import bp as admin_bp
     from orgwell.api import metrics, openapi, programs  # noqa: F401  (they add routes to api_bp)
     from orgwell.api.views import bp as api_bp
     from orgwell.audit.views import bp as audit_bp
     from orgwell.auth.views import bp as auth_bp
+    from orgwell.extensions import limiter
     from orgwell.health.views import bp as health_bp
     from orgwell.home.views import bp as home_bp
     from orgwell.metrics.action_views import bp as actions_bp
@@ -186,6 +188,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     if app.config["SHOW_DEV_MAIL"]:
         app.register_blueprint(mail_bp)
+    # Every view and its rate limit are declared now.
+    rate_limits.views_check_the_limits(app, limiter)
 
 
 def register_domain_hooks(app: Flask) -> None:

@@ -5,8 +5,10 @@ import sys
 import threading
 import time
 
+import pytest
 from limits.storage import MemoryStorage, storage_from_string
 
+from orgwell import create_app
 from orgwell.rate_limits import STORAGE_URI, ThreadSafeMemoryStorage
 
 
@@ -46,3 +48,22 @@ def test_counting_from_many_threads_never_restarts_the_timer_twice():
     storage = ThreadSafeMemoryStorage()
     assert _hammer(storage) == []
     assert storage.get("key0") > 0
+
+
+def test_only_the_views_check_limits(app):
+    """The extension's before-request pass is gone (orgwell/rate_limits.py); the views' own
+    checks are tested where they are (login, sign-up, survey links)."""
+    from orgwell.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+
+
+def test_a_limit_no_view_would_check_stops_the_app():
+    from orgwell.extensions import limiter
+
+    try:
+        with pytest.raises(RuntimeError, match="only view decorators are checked"):
+            create_app({"RATELIMIT_DEFAULT": "100 per minute"})
+    finally:
+        # The extension is one object per process and keeps the default it was given.
+        limiter.limit_manager.set_default_limits([])
