@@ -5,23 +5,24 @@ and 1M responses, against a direct GROUP BY over the raw responses for the same 
     .venv/bin/python bench/dashboard.py --quick          # 2k, 20k: a few minutes
     .venv/bin/python bench/dashboard.py --sizes 10000,100000 --requests 100 --keep
 
-A fresh database per run (orgwell_bench_dash_<pid>, dropped at the end unless --keep),
-migrated with Alembic, filled by bench/dashboard_data.py (COPY), rollups rebuilt with the app's
-own rebuild service after each step. The app is served by gunicorn (2 workers); the client
-calls the API with the owner's bearer token and the overview page with the owner's session
-(logged in through the login form). Each measure runs `--warmup` times, then `--requests`
-times; p50 and p95 in ms. The read path keeps decided waves and figure panels per process
-(orgwell/metrics/wave_families.py, dashboard.py), keyed by a stamp of the rollups, so the
-timed requests are warm; the first API and page requests after each rebuild, which find those
-caches cold, are timed and printed apart. The baseline is one SQL statement computing n,
+A fresh database per run (orgwell_bench_dash_<pid>, dropped at the end unless --keep), migrated
+with Alembic, filled by bench/dashboard_data.py (COPY), rollups rebuilt with the app's own
+rebuild service after each step, then VACUUM (ANALYZE)d (bench/dashboard_data.py says why; the
+run prints whether autovacuum still ran while it timed). The app is served by gunicorn (2
+workers); the client calls the API with the owner's bearer token and the overview page with the
+owner's session (logged in through the login form). Each measure runs `--warmup` times, then
+`--requests` times; p50 and p95 in ms. The read path keeps decided waves and figure panels per
+process (orgwell/metrics/wave_families.py, dashboard.py), keyed by a stamp of the rollups, so
+the timed requests are warm; the first API and page requests after each rebuild, which find
+those caches cold, are timed and printed apart. The baseline is one SQL statement computing n,
 mean, SD and share at or above the cut-off per wave x group (organisation, clinic, team) from
 survey_responses and survey_response_scores for the same filter, timed the same way. The API's
 numbers must equal the baseline's for every unsuppressed entry ("numbers match"). Besides the
 default request (the newest 12 wave dates) the API is timed with `waves=3`: the same answer at
 every size, so its ratio shows the cost of the data size alone, while the default's also grows
 with the answer (10k responses hold only 3 waves). The overview page without dates shows the
-default period (orgwell/metrics/filters.py: the 12 months up to the newest wave, 3 waves at
-10k and 52 at 1M); it is also timed over the newest 3 wave dates, the same answer at every size.
+default period (orgwell/metrics/filters.py: the 12 months up to the newest wave, 3 waves at 10k
+and 52 at 1M); it is also timed over the newest 3 wave dates, the same answer at every size.
 
 Targets (issue 6): API p95 <= 100 ms at 1M; p95 at 1M <= 1.5x p95 at 10k; API >= 5x faster
 than the GROUP BY. Timings on a shared machine are noisy: compare the ratios of one run.
@@ -105,12 +106,18 @@ def main() -> None:
                 rebuilt = data.rebuild(app)
                 rebuild_s = time.perf_counter() - t2
                 total = data.count_responses()
+            t3 = time.perf_counter()
+            data.vacuum(name)
+            vacuum_s = time.perf_counter() - t3
             print(
                 f"\n{total:,} responses: +{waves} waves generated in {grown:.1f} s; rebuild of "
-                f"{rebuilt} waves in {rebuild_s:.1f} s",
+                f"{rebuilt} waves in {rebuild_s:.1f} s; VACUUM (ANALYZE) in {vacuum_s:.1f} s",
                 flush=True,
             )
-            rows.append(_measure(args, base, api, page, name, org_id, total))
+            with data.AutovacuumWatch(name) as watch:
+                rows.append(_measure(args, base, api, page, name, org_id, total))
+            print(f"  autovacuum busy in {watch.busy} of {watch.samples} samples while timing",
+                  flush=True)
         _table(rows)
     finally:
         if server is not None:
