@@ -234,8 +234,8 @@ class Generator:
             wave_id = cur.execute(
                 "INSERT INTO survey_waves (campaign_id, organisation_id, opens_on, closes_at, "
                 "status, source, opened_at, closed_at, invited_count, responded_count, "
-                "unshuffled) VALUES (%s, %s, %s, %s, 'closed', 'scheduled', %s, %s, %s, %s, 0) "
-                "RETURNING id",
+                "unshuffled, rollups_token) VALUES (%s, %s, %s, %s, 'closed', 'scheduled', %s, "
+                "%s, %s, %s, 0, %s) RETURNING id",
                 (
                     self.campaign_id,
                     self.org_id,
@@ -245,6 +245,7 @@ class Generator:
                     closes_at + timedelta(minutes=3),
                     len(self.members),
                     len(answering),
+                    uuid.uuid4().hex,
                 ),
             ).fetchone()[0]
             first_wm = _next_id(conn, "survey_wave_members", len(self.members))

@@ -8,10 +8,10 @@ figure builders and the headline writers, and returns plain data the templates r
 What a view derives from its waves -- the protected cells, the panels, the per-scale summaries,
 the focus group -- is kept per process (`_VIEWS`): building the Plotly figures was most of a
 results page, and the passes over a year of cells most of the rest (issue 6). The key holds
-everything they are made from -- the decided waves (cached per data stamp in wave_families.py,
-so a rebuild or a team rename makes new ones), the filters, the instrument's scales, the
-caller's scope, the focus team, and the program starts, actions and completion read for this
-request -- so a kept view is exactly the one that would be built.
+everything they are made from -- the decided waves (cached per rollups token in
+wave_families.py, so a rebuild, a late answer or a team rename makes new ones), the filters,
+the instrument's scales, the caller's scope, the focus team, and the program starts, actions
+and completion read for this request -- so a kept view is exactly the one that would be built.
 """
 from __future__ import annotations
 

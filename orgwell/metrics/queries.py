@@ -261,12 +261,13 @@ class _Wave(NamedTuple):
 
     id: int
     opens_on: date
+    rollups_token: str  # the decided wave's cache key (wave_families.py)
 
 
 def _waves(org, filters: Filters) -> list[tuple[_Wave, int, str, str]]:
     """(wave, k, campaign name, label) of the closed waves of the filters, oldest first."""
     query = (
-        select(Wave.id, Wave.opens_on, Campaign.threshold_k, Campaign.name)
+        select(Wave.id, Wave.opens_on, Wave.rollups_token, Campaign.threshold_k, Campaign.name)
         .join(Campaign, Campaign.id == Wave.campaign_id)
         .join(InstrumentVersion, InstrumentVersion.id == Campaign.instrument_version_id)
         .where(Wave.organisation_id == org.id, Wave.status == "closed",
@@ -277,7 +278,8 @@ def _waves(org, filters: Filters) -> list[tuple[_Wave, int, str, str]]:
         query = query.where(Wave.opens_on >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Wave.opens_on <= filters.date_to)
-    return labelled([(_Wave(id_, on), k, name) for id_, on, k, name in db.session.execute(query)])
+    return labelled([(_Wave(id_, on, token), k, name)
+                     for id_, on, token, k, name in db.session.execute(query)])
 
 
 def _threshold(waves) -> int:

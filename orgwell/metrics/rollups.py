@@ -33,7 +33,14 @@ from orgwell.extensions import db
 from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ScaleRollup
 from orgwell.orgs.models import Team
 from orgwell.surveys.events import StoredResponse
-from orgwell.surveys.models import Campaign, Response, ResponseScore, Wave, WaveMember
+from orgwell.surveys.models import (
+    Campaign,
+    Response,
+    ResponseScore,
+    Wave,
+    WaveMember,
+    new_rollups_token,
+)
 from orgwell.surveys.scoring import HIGH
 from orgwell.surveys.survey import WaveFacts
 
@@ -262,5 +269,7 @@ def rebuild_wave(wave: Wave) -> None:
     ]
     if participation_rows:
         db.session.execute(ParticipationRollup.__table__.insert(), participation_rows)
+    # Results pages know a closed wave's rollups by this token (surveys/models.py).
+    wave.rollups_token = new_rollups_token()
     db.session.flush()
 

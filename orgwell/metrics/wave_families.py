@@ -11,11 +11,14 @@ Waves are told apart by id; `labelled` names them for people: the day, and the c
 another wave of the same result opened that day.
 
 A decided wave is kept per process (`_CACHE`): a closed wave's rollups change only through a
-rebuild, yet reading and adding them up again was most of a results request (issue 6). Its key
-holds everything the decided wave depends on -- the wave, its k, campaign and label, a stamp of
-its rollup rows read in one small query (`_stamps`), and the organisation's name and teams (ids,
-names, clinics: the labels and the tree) -- so a rebuild that changes a count or a team rename
-is a new key. It holds every group of the family; the caller's scope is applied per request.
+rebuild or an answer begun before it closed, yet reading and adding them up again was most of
+a results request (issue 6). Its key holds everything the decided wave depends on -- the wave,
+its k, campaign and label, its `rollups_token` (a new value whenever the wave closes and
+whenever its rollups change after that: surveys/models.py), and the organisation's name and
+teams (ids, names, clinics: the labels and the tree) -- so a rebuild, a late answer or a team
+rename is a new key. The token comes with the wave's row, so a request reads no rollup row to
+know the cache fresh. It holds every group of the family; the caller's scope is applied per
+request.
 """
 from __future__ import annotations
 
@@ -24,10 +27,9 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import select
 
 from orgwell.extensions import db
 from orgwell.metrics import confidentiality
@@ -86,10 +88,9 @@ def wave_families(org, waves: list[tuple[Wave, int, str, str]]) -> list[WaveFami
     if not waves:
         return []
     teams = GroupTree.team_rows(org)
-    stamps = _stamps([w.id for w, _, _, _ in waves])
     # The organisation and its teams (labels, tree) in every key: see the module docstring.
     tree_key = (org.id, org.name, teams)
-    keys = [(tree_key, w.id, w.opens_on, k, campaign, label, stamps.get(w.id))
+    keys = [(tree_key, w.id, w.opens_on, k, campaign, label, w.rollups_token)
             for w, k, campaign, label in waves]
     with _LOCK:
         found = {key: _CACHE.get(key) for key in keys}
@@ -180,43 +181,3 @@ def _rollup_rows(wave_ids: list[int], *columns):
         select(model.wave_id, model.team_key, model.clinic_key, *columns)
         .where(model.wave_id.in_(wave_ids))
     ).all()
-
-
-def _stamps(wave_ids: list[int]) -> dict[int, tuple]:
-    """A stamp of each wave's rollup rows, in one query that returns a row per table and wave.
-
-    Rollups are written only by orgwell/metrics/rollups.py and rebuild.py, and every write
-    sets `updated_at` (a rebuild deletes and inserts, with new ids); the row count, the
-    largest id, the sums of the counts (plain and weighted by team and clinic, so that a
-    count moved between teams shows too) and of the scores guard besides that against a write
-    within one clock tick.
-    """
-    stamps: dict[int, list] = defaultdict(list)
-    for wave_id, *stamp in db.session.execute(_stamp_statement(), {"wave_ids": wave_ids}):
-        stamps[wave_id].append(tuple(stamp))
-    return {wave_id: tuple(sorted(found)) for wave_id, found in stamps.items()}
-
-
-@lru_cache(maxsize=1)
-def _stamp_statement():
-    """_stamps' query, built once with the wave ids bound at run time (building its dozen
-    aggregates took ~2 ms of CPU per request)."""
-    wave_ids = bindparam("wave_ids", expanding=True)
-    parts = []
-    for tag, model, counts, scores in (
-        ("s", ScaleRollup, (ScaleRollup.n, ScaleRollup.n_high),
-         (ScaleRollup.total, ScaleRollup.total_sq)),
-        ("p", ParticipationRollup, (ParticipationRollup.responded, ParticipationRollup.invited),
-         (literal(0.0), literal(0.0))),
-    ):
-        sums = [func.sum(expr) for count in counts
-                for expr in (count, count * model.team_key, count * model.clinic_key)]
-        # The score sums too: two databases (tests on a frozen clock) can hold the same counts,
-        # ids and times with other scores.
-        sums += [func.sum(score) for score in scores]
-        parts.append(
-            select(model.wave_id, literal(tag), func.count(), func.max(model.id),
-                   func.max(model.updated_at), *sums)
-            .where(model.wave_id.in_(wave_ids)).group_by(model.wave_id)
-        )
-    return union_all(*parts)

@@ -142,6 +142,11 @@ class CampaignTeam(db.Model):
     team: Mapped[Team] = relationship()  # noqa: F821
 
 
+def new_rollups_token() -> str:
+    """A value no earlier state of any wave's rollups had, in this or another database."""
+    return uuid.uuid4().hex
+
+
 class Wave(db.Model):
     __tablename__ = "survey_waves"
     __table_args__ = (
@@ -167,6 +172,10 @@ class Wave(db.Model):
     responded_count: Mapped[int] = mapped_column(default=0)
     # Anonymous answers stored since the last reshuffle (surveys/anonymity.py).
     unshuffled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A new random value whenever the wave closes and whenever its rollups change after that
+    # (metrics/rollups.py, responding.submit): results pages key what they keep per process
+    # by it (metrics/wave_families.py), so they need not read the rollups to know them fresh.
+    rollups_token: Mapped[str] = mapped_column(String(32), default=new_rollups_token)
 
     campaign: Mapped[Campaign] = relationship(back_populates="waves")
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import Text, bindparam, cast, insert, select, update
+from sqlalchemy import Text, bindparam, case, cast, insert, select, update
 
 from orgwell.auth.sessions import token_hash
 from orgwell.database import utcnow
@@ -64,6 +64,7 @@ from orgwell.surveys.models import (
     Wave,
     WaveMember,
     new_response_id,
+    new_rollups_token,
 )
 from orgwell.surveys.scoring import ScaleResult, score_response
 from orgwell.surveys.survey import CampaignFacts, OrganisationFacts, Survey, WaveFacts
@@ -331,6 +332,7 @@ def submit(
     # answer in flight at the closing second, which holds its invitation, finishes first.
     connection.execute(_count_answer_statement(), {
         "wave_id": wave.id, "unshuffled": 1 if anonymous else 0,
+        "rollups_token": new_rollups_token(),
     })
     return scores
 
@@ -360,5 +362,11 @@ def _count_answer_statement():
         .values(
             responded_count=Wave.responded_count + 1,
             unshuffled=Wave.unshuffled + bindparam("unshuffled"),
+            # An answer begun before its wave closed and stored after it changes a closed
+            # wave's rollups: the token results pages know them by must change with them.
+            rollups_token=case(
+                (Wave.status == "closed", bindparam("rollups_token")),
+                else_=Wave.rollups_token,
+            ),
         )
     )

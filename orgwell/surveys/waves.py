@@ -24,7 +24,7 @@ from orgwell.extensions import db
 from orgwell.orgs.models import Membership, Team, TeamAssignment
 from orgwell.surveys import anonymity, events
 from orgwell.surveys import schedule as sched
-from orgwell.surveys.models import Campaign, Invitation, Wave, WaveMember
+from orgwell.surveys.models import Campaign, Invitation, Wave, WaveMember, new_rollups_token
 
 
 def open_due_waves(now: datetime | None = None) -> list[int]:
@@ -214,7 +214,7 @@ def close_due_waves(now: datetime | None = None) -> list[int]:
         result = db.session.execute(
             update(Wave)
             .where(Wave.id == wave_id, Wave.status == "open")
-            .values(status="closed", closed_at=now)
+            .values(status="closed", closed_at=now, rollups_token=new_rollups_token())
             .execution_options(synchronize_session=False)
         )
         if result.rowcount:

@@ -13,7 +13,7 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.metrics.models import ParticipationRollup, ScaleRollup
 from orgwell.surveys.instruments.library import get_version
-from orgwell.surveys.models import Campaign, CampaignTeam, Wave
+from orgwell.surveys.models import Campaign, CampaignTeam, Wave, new_rollups_token
 
 
 def make_campaign(org, *, instrument: str = "cbi-work", k: int = 5, name: str = "Monthly pulse",
@@ -68,4 +68,5 @@ def put_result(wave: Wave, team, n: int, mean: float, *, scale: str = "work",
             team_key=team.id, team_id=team.id, opens_on=wave.opens_on,
             invited=invited if invited is not None else n + 2, responded=n,
         ))
+    wave.rollups_token = new_rollups_token()  # as every rollup writer does
     db.session.flush()

@@ -190,6 +190,7 @@ def _metrics_rows(org, campaign, waves, program, cohort, people) -> None:
     from orgwell.metrics.action_models import Action
     from orgwell.metrics.export_models import ExportJob
     from orgwell.metrics.models import ParticipationRollup, ProgramWeekRollup, ScaleRollup
+    from orgwell.surveys.models import new_rollups_token
 
     membership, team = people[0]
     for wave in waves:
@@ -203,6 +204,7 @@ def _metrics_rows(org, campaign, waves, program, cohort, people) -> None:
             organisation_id=org.id, campaign_id=campaign.id, wave_id=wave.id, team_key=team.id,
             team_id=team.id, opens_on=wave.opens_on, invited=len(people), responded=len(people),
         ))
+        wave.rollups_token = new_rollups_token()  # as every rollup writer does
     db.session.add(ProgramWeekRollup(
         organisation_id=org.id, program_id=program.id, team_key=team.id, team_id=team.id,
         week_start=START, released=3, completed=2, overdue=1,

@@ -266,3 +266,32 @@ def test_invitations_are_claimed_by_id_only(world, wave_links):
     ).all()
     assert answered == [membership_of(world["staff_a"]).id]
     assert len(tokens) == 5  # owner, leader, staff_a, staff_b and one more to reach k
+
+
+def test_an_answer_stored_after_its_wave_closed_changes_the_rollups_token(world, wave_links):
+    """An answer begun before the close and stored after it (it waited for the close's locks)
+    changes a closed wave's rollups: results pages, which key what they keep by the token
+    (metrics/wave_families.py), must see a new one. Answers to an open wave leave it alone."""
+    from orgwell.surveys import waves
+
+    wave, tokens = wave_links
+    first, late = list(tokens.values())[:2]
+    before = wave.rollups_token
+    responding.submit(responding.open_by_token(first), all_work())
+    db.session.commit()
+    db.session.refresh(wave)
+    assert wave.rollups_token == before  # open: no results page shows it
+
+    survey = responding.open_by_token(late)
+    db.session.rollback()
+    assert waves.close_due_waves(wave.closes_at + timedelta(seconds=1)) == [wave.id]
+    db.session.commit()
+    db.session.refresh(wave)
+    closed_with = wave.rollups_token
+    assert closed_with != before  # closing gives the wave its token
+
+    responding.submit(survey, all_work())
+    db.session.commit()
+    db.session.refresh(wave)
+    assert wave.responded_count == 2
+    assert wave.rollups_token not in (before, closed_with)
