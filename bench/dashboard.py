@@ -7,10 +7,10 @@ and 1M responses, against a direct GROUP BY over the raw responses for the same 
 
 A fresh database per run (orgwell_bench_dash_<pid>, dropped at the end unless --keep), migrated
 with Alembic, filled by bench/dashboard_data.py (COPY), rollups rebuilt with the app's own
-rebuild service after each step, then VACUUM (ANALYZE)d (bench/dashboard_data.py says why; the
-run prints whether autovacuum still ran while it timed). The app is served by gunicorn (2
-workers); the client calls the API with the owner's bearer token and the overview page with the
-owner's session (logged in through the login form). Each measure runs `--warmup` times, then
+rebuild service after each step, then VACUUM (ANALYZE)d (bench/autovacuum.py says why; the run
+prints whether autovacuum still ran while it timed). The app is served by gunicorn (2 workers);
+the client calls the API with the owner's bearer token and the overview page with the owner's
+session (logged in through the login form). Each measure runs `--warmup` times, then
 `--requests` times; p50 and p95 in ms. The read path keeps decided waves and figure panels per
 process (orgwell/metrics/wave_families.py, dashboard.py), keyed by a stamp of the rollups, so
 the timed requests are warm; the first API and page requests after each rebuild, which find
@@ -47,6 +47,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import autovacuum  # noqa: E402
 from bench import dashboard_data as data  # noqa: E402
 from bench.smtp_sink import free_port  # noqa: E402
 
@@ -107,14 +108,14 @@ def main() -> None:
                 rebuild_s = time.perf_counter() - t2
                 total = data.count_responses()
             t3 = time.perf_counter()
-            data.vacuum(name)
+            autovacuum.vacuum(data.admin_url(name))
             vacuum_s = time.perf_counter() - t3
             print(
                 f"\n{total:,} responses: +{waves} waves generated in {grown:.1f} s; rebuild of "
                 f"{rebuilt} waves in {rebuild_s:.1f} s; VACUUM (ANALYZE) in {vacuum_s:.1f} s",
                 flush=True,
             )
-            with data.AutovacuumWatch(name) as watch:
+            with autovacuum.AutovacuumWatch(data.admin_url(), name) as watch:
                 rows.append(_measure(args, base, api, page, name, org_id, total))
             print(f"  autovacuum busy in {watch.busy} of {watch.samples} samples while timing",
                   flush=True)

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import subprocess
-import threading
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -359,42 +358,6 @@ def rebuild(app) -> int:
     waves = rebuild_org(org)
     db.session.commit()
     return waves
-
-
-def vacuum(db_name: str) -> None:
-    """VACUUM (ANALYZE) the database after a bulk load, as one would in production. Without it
-    PostgreSQL's autovacuum starts on the millions of new rows by itself, during the timed
-    requests, and slows on 2 cores even the requests whose work does not grow with the data."""
-    with psycopg.connect(admin_url(db_name), autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE)")
-
-
-class AutovacuumWatch:
-    """Counts, in the background, the samples (every 0.25 s) in which an autovacuum worker was
-    busy on the database: a timed stretch with any is not the steady state it claims to be."""
-
-    def __init__(self, db_name: str) -> None:
-        self.db_name = db_name
-        self.samples = self.busy = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> AutovacuumWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            while not self._stop.wait(0.25):
-                found = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
-                    "'autovacuum worker' AND datname = %s", (self.db_name,)).fetchone()[0]
-                self.samples += 1
-                self.busy += bool(found)
 
 
 def count_responses() -> int:

@@ -10,8 +10,8 @@ import pytest
 from orgwell.metrics import figures
 from orgwell.metrics.references import reference_for
 from orgwell.metrics.stats import impact
-from tests.metrics.adversary import hover_texts
 from tests.metrics.figure_fixtures import ORG, REASON, cell, hidden, sample, team
+from tests.metrics.hover_templates import hover_texts
 
 
 @pytest.fixture
