@@ -12,7 +12,7 @@ prints whether autovacuum still ran while it timed). The app is served by gunico
 the client calls the API with the owner's bearer token and the overview page with the owner's
 session (logged in through the login form). Each measure runs `--warmup` times, then
 `--requests` times; p50 and p95 in ms. The read path keeps decided waves and figure panels per
-process (orgwell/metrics/wave_families.py, dashboard.py), keyed by a stamp of the rollups, so
+process (orgwell/metrics/wave_families.py, dashboard.py), keyed by each wave's rollups token, so
 the timed requests are warm; the first API and page requests after each rebuild, which find
 those caches cold, are timed and printed apart. The baseline is one SQL statement computing n,
 mean, SD and share at or above the cut-off per wave x group (organisation, clinic, team) from
@@ -157,7 +157,7 @@ def _measure(args, base, api, page, db_name, org_id, total) -> dict:
     if args.api_query:
         params.update(dict(p.split("=", 1) for p in args.api_query.split("&")))
     # The first requests after the rebuild find every cache of the read path cold (a rebuild
-    # changes the rollup stamps that key them: orgwell/metrics/wave_families.py): timed apart.
+    # renews the wave tokens that key them: orgwell/metrics/wave_families.py): timed apart.
     started = time.perf_counter()
     body = _ok(api.get(url, params=params)).json()
     cold_api = (time.perf_counter() - started) * 1000
