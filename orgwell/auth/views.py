@@ -18,7 +18,8 @@ from orgwell.auth.forms import (
 from orgwell.auth.models import User
 from orgwell.auth.passwords import verify_password
 from orgwell.auth.sessions import end_session, start_session
-from orgwell.extensions import db, limiter
+from orgwell.extensions import db
+from orgwell.rate_limits import per_address
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +37,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(_login_limit, methods=["POST"])
+@per_address(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -63,7 +64,7 @@ def logout():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(_login_limit, methods=["POST"])
+@per_address(_login_limit, methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

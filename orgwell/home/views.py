@@ -14,9 +14,10 @@ from flask import (
 from flask_login import current_user
 
 from orgwell.access import ANONYMOUS, MEMBER, allow
-from orgwell.extensions import db, limiter
+from orgwell.extensions import db
 from orgwell.home import services
 from orgwell.home.forms import SignupForm
+from orgwell.rate_limits import per_address
 
 bp = Blueprint("home", __name__)
 
@@ -79,7 +80,7 @@ def _signup_limit() -> str:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(_signup_limit, methods=["POST"])
+@per_address(_signup_limit, methods=["POST"])
 def signup():
     if not current_app.config["PUBLIC_SIGNUP"]:
         abort(404)

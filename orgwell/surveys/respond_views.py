@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_login import current_user
 
 from orgwell.access import ANONYMOUS, allow
-from orgwell.extensions import db, limiter
+from orgwell.extensions import db
+from orgwell.rate_limits import per_address
 from orgwell.surveys import question_block, responding
 from orgwell.surveys.my_results import scale_range
 
@@ -25,7 +26,7 @@ def _rate_limit() -> str:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @allow(ANONYMOUS)
-@limiter.limit(_rate_limit)
+@per_address(_rate_limit)
 def form(token: str):
     viewer = current_user.id if current_user.is_authenticated else None
     try:
