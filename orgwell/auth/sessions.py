@@ -29,6 +29,9 @@ def token_hash(token: str) -> str:
 
 
 def init_sessions(app: Flask) -> None:
+    from orgwell.cookie_sessions import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
