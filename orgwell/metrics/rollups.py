@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from orgwell.database import utcnow
+from orgwell.driver_sql import DriverStatement
 from orgwell.extensions import db
 from orgwell.metrics.models import NO_TEAM, ParticipationRollup, ScaleRollup
 from orgwell.orgs.models import Team
@@ -155,8 +156,7 @@ def record_response(response: StoredResponse) -> None:
             "n_high": 1 if score.band == HIGH else 0,
         })
     if scale_rows:
-        upsert(ScaleRollup, ("wave_id", "team_key", "scale_key"), scale_rows,
-               add=("n", "total", "total_sq", "n_high"))
+        _ADD_SCORES.many(db.session.connection(), scale_rows)
 
 
 def _count_responded(wave: Wave | WaveFacts, key: int, now: datetime) -> int | None:
@@ -171,14 +171,14 @@ def _count_responded(wave: Wave | WaveFacts, key: int, now: datetime) -> int | N
     one, and is counted every time. The clinic stored on the row came from `clinic_keys`,
     whose sources never change the answer once a row holds one.
     """
-    return db.session.execute(
-        _count_responded_statement(), {"b_wave_id": wave.id, "b_team_key": key, "now": now}
-    ).scalar()
+    return _COUNT_RESPONDED.scalar(
+        db.session.connection(), {"b_wave_id": wave.id, "b_team_key": key, "now": now}
+    )
 
 
-@lru_cache(maxsize=1)
-def _count_responded_statement():
-    """The statement of `_count_responded`, built once (it runs for every answer)."""
+def _count_responded_statement(_dialect: str):
+    """The statement of `_count_responded` (it runs for every answer: on the driver's cursor,
+    orgwell/driver_sql.py)."""
     table = ParticipationRollup.__table__
     return (
         update(table)
@@ -188,6 +188,21 @@ def _count_responded_statement():
                 updated_at=bindparam("now", type_=table.c.updated_at.type))
         .returning(table.c.clinic_key)
     )
+
+
+_COUNT_RESPONDED = DriverStatement(_count_responded_statement)
+
+
+# The scale rows' upsert of record_response: every answer runs it, on the driver's cursor.
+_ADD_SCORES = DriverStatement(
+    lambda dialect: _upsert_statement(
+        ScaleRollup, ("wave_id", "team_key", "scale_key"), ("n", "total", "total_sq", "n_high"),
+        (), dialect,
+    ),
+    column_keys=("organisation_id", "campaign_id", "wave_id", "team_key", "team_id",
+                 "clinic_key", "opens_on", "updated_at", "instrument_key", "scale_key", "n",
+                 "total", "total_sq", "n_high"),
+)
 
 
 def refresh_invited(wave: Wave | WaveFacts) -> None:

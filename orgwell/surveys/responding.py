@@ -23,7 +23,8 @@ The campaign's wording option (e.g. "patients") is applied to item texts and sca
 
 Opening reads one row (invitation, frozen member, wave, campaign, organisation, the owner's
 user and the instrument's stored text) with a Core query into a `Survey` snapshot
-(surveys/survey.py); storing writes with Core statements. No ORM object is built on this path.
+(surveys/survey.py); storing writes with Core statements. No ORM object is built on this path,
+and these statements run on the driver's cursor (orgwell/driver_sql.py).
 Showing the form (`read_only`) reads that row outside a transaction: one round trip instead
 of BEGIN, SELECT and ROLLBACK, and no ROLLBACK, after which psycopg forgets the statements it
 has prepared on the connection (every pooled connection also serves the POSTs).
@@ -45,12 +46,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
 from sqlalchemy import Text, bindparam, case, cast, insert, select, update
 
 from orgwell.auth.sessions import token_hash
 from orgwell.database import utcnow
+from orgwell.driver_sql import DriverStatement
 from orgwell.extensions import db
 from orgwell.orgs.models import Membership, Organisation
 from orgwell.surveys import events
@@ -116,10 +117,9 @@ _SURVEY_COLUMNS = (
 )
 
 
-@lru_cache(maxsize=2)
 def _survey_statement(by: str):
-    """The statement of `_load`, built once per key column (building it cost more than
-    running it): `by` is "token_hash" or "id", bound as :value."""
+    """The statement of `_load` for a key column: `by` is "token_hash" or "id", bound as
+    :value. Built once per process and dialect (building it cost more than running it)."""
     column = Invitation.token_hash if by == "token_hash" else Invitation.id
     return (
         select(*_SURVEY_COLUMNS)
@@ -133,6 +133,14 @@ def _survey_statement(by: str):
     )
 
 
+# Run on the driver's cursor (orgwell/driver_sql.py): the link's GET and POST are the hottest
+# path there is.
+_SURVEY_BY = {
+    by: DriverStatement(lambda _dialect, by=by: _survey_statement(by))
+    for by in ("token_hash", "id")
+}
+
+
 def _load(by: str, value, read_only: bool = False) -> tuple[Survey, bool, int | None] | None:
     """(survey, answered, the owner's user id) of the invitation whose `by` is `value`.
 
@@ -143,7 +151,7 @@ def _load(by: str, value, read_only: bool = False) -> tuple[Survey, bool, int | 
         connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     else:
         connection = db.session.connection()
-    row = connection.execute(_survey_statement(by), {"value": value}).first()
+    row = _SURVEY_BY[by].first(connection, {"value": value})
     if row is None:
         return None
     (invitation_id, answered, membership_id, user_id,
@@ -294,14 +302,14 @@ def submit(
     # Anonymous: no day of answering on either side. The invitation's date joined with the
     # response's date (and team, patient-facing flag) would re-link small teams; the wave's
     # opening date is all a response says about when, and `answered` is all the link needs.
-    claimed = connection.execute(_claim_statement(), {
+    claimed = _CLAIM.rowcount(connection, {
         "invitation_id": survey.invitation_id, "answered_on": None if anonymous else today,
-    }).rowcount
+    })
     if claimed != 1:
         raise LinkProblem("used")
     scores = score_response(survey.instrument, values, patient_facing=survey.patient_facing)
     response_id = new_response_id()
-    connection.execute(_insert_statement(Response), {
+    _INSERT_RESPONSE.rowcount(connection, {
         "id": response_id,
         "organisation_id": wave.organisation_id,
         "wave_id": wave.id,
@@ -316,7 +324,7 @@ def submit(
         events.StoredScore(key, result.score, result.band) for key, result in scores.items()
     )
     if stored_scores:
-        connection.execute(_insert_statement(ResponseScore), [
+        _INSERT_SCORE.many(connection, [
             {"response_id": response_id, "scale_key": score.scale_key, "score": score.score,
              "band": score.band}
             for score in stored_scores
@@ -330,43 +338,43 @@ def submit(
     # (and always after their other row locks, see metrics/rollups.record_response). The close
     # job locks the wave's invitations before it writes anything (waves.close_due_waves), so an
     # answer in flight at the closing second, which holds its invitation, finishes first.
-    connection.execute(_count_answer_statement(), {
+    _COUNT_ANSWER.rowcount(connection, {
         "wave_id": wave.id, "unshuffled": 1 if anonymous else 0,
         "rollups_token": new_rollups_token(),
     })
     return scores
 
 
-# submit's statements, built once (like _survey_statement); values are bound per call.
+# submit's statements, run on the driver's cursor like _SURVEY_BY; values are bound per call.
 
+_CLAIM = DriverStatement(lambda _dialect: (
+    update(Invitation.__table__)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.answered.is_(False))
+    .values(answered=True, answered_on=bindparam("answered_on"))
+))
 
-@lru_cache(maxsize=1)
-def _claim_statement():
-    return (
-        update(Invitation.__table__)
-        .where(Invitation.id == bindparam("invitation_id"), Invitation.answered.is_(False))
-        .values(answered=True, answered_on=bindparam("answered_on"))
+_INSERT_RESPONSE = DriverStatement(
+    lambda _dialect: insert(Response.__table__),
+    column_keys=("id", "organisation_id", "wave_id", "team_id", "submitted_on",
+                 "patient_facing", "wording", "membership_id", "answers"),
+)
+
+_INSERT_SCORE = DriverStatement(
+    lambda _dialect: insert(ResponseScore.__table__),
+    column_keys=("response_id", "scale_key", "score", "band"),
+)
+
+_COUNT_ANSWER = DriverStatement(lambda _dialect: (
+    update(Wave.__table__)
+    .where(Wave.id == bindparam("wave_id"))
+    .values(
+        responded_count=Wave.responded_count + 1,
+        unshuffled=Wave.unshuffled + bindparam("unshuffled"),
+        # An answer begun before its wave closed and stored after it changes a closed
+        # wave's rollups: the token results pages know them by must change with them.
+        rollups_token=case(
+            (Wave.status == "closed", bindparam("rollups_token")),
+            else_=Wave.rollups_token,
+        ),
     )
-
-
-@lru_cache(maxsize=2)
-def _insert_statement(model):
-    return insert(model.__table__)
-
-
-@lru_cache(maxsize=1)
-def _count_answer_statement():
-    return (
-        update(Wave.__table__)
-        .where(Wave.id == bindparam("wave_id"))
-        .values(
-            responded_count=Wave.responded_count + 1,
-            unshuffled=Wave.unshuffled + bindparam("unshuffled"),
-            # An answer begun before its wave closed and stored after it changes a closed
-            # wave's rollups: the token results pages know them by must change with them.
-            rollups_token=case(
-                (Wave.status == "closed", bindparam("rollups_token")),
-                else_=Wave.rollups_token,
-            ),
-        )
-    )
+))
