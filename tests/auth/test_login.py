@@ -131,3 +131,25 @@ def test_throttling_is_shared_through_redis_when_configured(tmp_path):
             db.engine.dispose()
     redis.Redis.from_url(redis_url).flushdb()
     assert codes == [200, 200, 200, 429]
+
+
+def test_a_session_without_a_login_is_not_rewritten_from_another_browser(app, client, world):
+    """Session protection (extensions.OrgWellLoginManager) leaves a visitor's session, which
+    holds only a CSRF token, alone: no new cookie on each request from elsewhere."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    first = client.get("/login", headers={"User-Agent": "Phone A"})
+    assert "session=" in first.headers.get("Set-Cookie", "")  # the form's CSRF token
+    again = client.get("/login", headers={"User-Agent": "Phone B"})
+    assert again.status_code == 200
+    assert "Set-Cookie" not in again.headers
+    with client.session_transaction() as session:
+        assert "_fresh" not in session
+
+
+def test_a_logged_in_session_seen_from_another_browser_is_no_longer_fresh(client, auth, world):
+    auth.login(world["owner_x"].email)
+    with client.session_transaction() as session:
+        assert session["_fresh"] is True
+    client.get("/", headers={"User-Agent": "Someone else's browser"})
+    with client.session_transaction() as session:
+        assert session["_fresh"] is False
