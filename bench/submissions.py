@@ -14,8 +14,8 @@ Seeds one organisation (20 teams in 4 clinics, --links people), an anonymous `cb
 are derived as the invitation mail does and written in one statement. Then starts gunicorn
 with gunicorn.conf.py and runs the load: each client (a thread; the clients are split over a
 few processes so the GIL of one does not slow the others) takes fresh links one after the
-other, GETs the form (for the session cookie and its CSRF token, as a browser does) and POSTs
-a valid answer to every item. A submission is accepted when the POST answers 200 with the
+other, GETs the form (for its CSRF token, and sends back any cookie, as a browser does) and
+POSTs a valid answer to every item. A submission is accepted when the POST answers 200 with the
 thank-you page, which the server only renders after the response was committed.
 
 All clients come from 127.0.0.1, so the per-address survey rate limit is raised through the

@@ -1,9 +1,11 @@
 """The survey link `/s/<token>`: the form, sending it, the thank-you page with the scores.
 
-Anyone holding the link may answer (rule ANONYMOUS: the token is the credential); CSRF is
-on and the route is rate-limited. The thank-you page is rendered straight from the POST that
-stored the answers: the scores are never put in the session or behind a URL, so reloading
-(which posts again and finds the link used) or coming back later shows them no more.
+Anyone holding the link may answer (rule ANONYMOUS: the token is the credential); the form's
+CSRF token is bound to the link rather than to a session (surveys/link_forms.py), so an
+anonymous respondent gets no cookie, and the route is rate-limited. The thank-you page is
+rendered straight from the POST that stored the answers: the scores are never put in the
+session or behind a URL, so reloading (which posts again and finds the link used) or coming
+back later shows them no more.
 `answer_page` is shared with "My surveys", which answers an invitation without its token.
 """
 from __future__ import annotations
@@ -12,9 +14,9 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_login import current_user
 
 from orgwell.access import ANONYMOUS, allow
-from orgwell.extensions import db
+from orgwell.extensions import csrf, db
 from orgwell.rate_limits import per_address
-from orgwell.surveys import question_block, responding
+from orgwell.surveys import link_forms, question_block, responding
 from orgwell.surveys.my_results import scale_range
 
 bp = Blueprint("surveys_respond", __name__)
@@ -26,8 +28,11 @@ def _rate_limit() -> str:
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @allow(ANONYMOUS)
+@csrf.exempt  # checked below against the link's own form token
 @per_address(_rate_limit)
 def form(token: str):
+    if request.method == "POST":
+        link_forms.check_form_token(token, request.form.get("csrf_token"))
     viewer = current_user.id if current_user.is_authenticated else None
     try:
         survey = responding.open_by_token(
@@ -35,13 +40,16 @@ def form(token: str):
         )
     except responding.LinkProblem as problem:
         return link_problem_page(problem)
-    return answer_page(survey, action=url_for(".form", token=token))
+    return answer_page(
+        survey, action=url_for(".form", token=token), form_token=link_forms.form_token(token)
+    )
 
 
-def answer_page(survey: responding.Survey, action: str):
+def answer_page(survey: responding.Survey, action: str, form_token: str | None = None):
     """GET: the form. POST: check, store once and thank, or show the form again with why.
 
-    A POST's CSRF token was checked before the view (CSRFProtect checks every POST); the answers
+    A POST's CSRF token was checked before: the link's own (`form`), or CSRFProtect's, which
+    checks every other POST; form_token is the link's, None for the session's. The answers
     are read by `responding.read_answers`, which knows the instrument's items and options, and
     "send_partial" is the "send anyway" button.
     """
@@ -61,7 +69,7 @@ def answer_page(survey: responding.Survey, action: str):
                 ranges={s.key: scale_range(survey.instrument, s.key) for s in survey.scales},
             ))
     return _private(render_template(
-        "surveys/respond/form.html", survey=survey, action=action,
+        "surveys/respond/form.html", survey=survey, action=action, form_token=form_token,
         answers=answers, short=short or [], questions=question_block.questions(survey, answers),
     ))
 

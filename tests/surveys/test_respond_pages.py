@@ -166,6 +166,42 @@ def test_csrf_is_checked(app, client, links, token):
     assert sent.status_code == 200 and response_count() == 1
 
 
+def _form_token(body: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+
+
+def test_the_form_token_is_the_links_own_and_sets_no_cookie(app, client, world, links, token):
+    """The link's form token (surveys/link_forms.py): another link's token is refused, and an
+    anonymous respondent gets no cookie from the form or from sending it."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    other = links[1][membership_of(world["staff_b"]).id]
+    shown = client.get(f"/s/{token}")
+    assert "Set-Cookie" not in shown.headers
+    mine = _form_token(shown.get_data(as_text=True))
+    theirs = _form_token(client.get(f"/s/{other}").get_data(as_text=True))
+    assert mine != theirs
+    refused = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=theirs))
+    assert refused.status_code == 400 and "This form has expired" in text_of(refused)
+    assert response_count() == 0
+    sent = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=mine))
+    assert sent.status_code == 200 and response_count() == 1
+    assert "Set-Cookie" not in sent.headers
+
+
+def test_a_form_shown_before_the_secret_key_was_rotated_still_sends(app, client, links, token):
+    app.config["WTF_CSRF_ENABLED"] = True
+    shown_with_old_key = _form_token(client.get(f"/s/{token}").get_data(as_text=True))
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "rotated-" + "k" * 40
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    try:
+        sent = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=shown_with_old_key))
+    finally:
+        app.config["SECRET_KEY"] = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = []
+    assert sent.status_code == 200 and response_count() == 1
+
+
 def test_the_link_is_rate_limited(app, client, links):
     app.config["SURVEY_RATE_LIMIT"] = "3 per minute"
     codes = [client.get("/s/guessing-tokens").status_code for _ in range(4)]
