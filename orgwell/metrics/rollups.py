@@ -27,6 +27,7 @@ from functools import lru_cache
 
 from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 from orgwell.database import utcnow
 from orgwell.driver_sql import DriverStatement
@@ -132,7 +133,8 @@ def record_response(response: StoredResponse) -> None:
     wave = response.wave
     key = team_key(response.team_id)
     now = utcnow()
-    clinic_key = _count_responded(wave, key, now)
+    connection = db.session.connection()  # once: each lookup walks the transaction state
+    clinic_key = _count_responded(connection, wave, key, now)
     common = {
         "organisation_id": wave.organisation_id, "campaign_id": wave.campaign_id,
         "wave_id": wave.id, "team_key": key, "team_id": response.team_id,
@@ -156,10 +158,12 @@ def record_response(response: StoredResponse) -> None:
             "n_high": 1 if score.band == HIGH else 0,
         })
     if scale_rows:
-        _ADD_SCORES.many(db.session.connection(), scale_rows)
+        _ADD_SCORES.many(connection, scale_rows)
 
 
-def _count_responded(wave: Wave | WaveFacts, key: int, now: datetime) -> int | None:
+def _count_responded(
+    connection: Connection, wave: Wave | WaveFacts, key: int, now: datetime
+) -> int | None:
     """Add one to `responded` of the team's participation row if the row has its invited
     count, and return the row's clinic key; None (nothing changed) if it has none yet.
 
@@ -172,7 +176,7 @@ def _count_responded(wave: Wave | WaveFacts, key: int, now: datetime) -> int | N
     whose sources never change the answer once a row holds one.
     """
     return _COUNT_RESPONDED.scalar(
-        db.session.connection(), {"b_wave_id": wave.id, "b_team_key": key, "now": now}
+        connection, {"b_wave_id": wave.id, "b_team_key": key, "now": now}
     )
 
 
