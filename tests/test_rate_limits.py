@@ -68,30 +68,3 @@ def test_a_limit_no_view_would_check_stops_the_app():
         # The extension is one object per process and keeps the default it was given.
         limiter.limit_manager.set_default_limits([])
 
-
-def test_a_limit_counts_only_its_methods_and_its_own_view(tmp_path):
-    """per_address: GETs of the login page are free, and the password-reset form has its own
-    budget beside the login form's, though both read LOGIN_RATE_LIMIT."""
-    from orgwell.extensions import db
-
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.sqlite",
-        "WTF_CSRF_ENABLED": False,
-        "LOGIN_RATE_LIMIT": "2 per minute",
-    })
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        pages = [client.get("/login").status_code for _ in range(4)]
-        logins = [
-            client.post("/login", data={"email": "a@b.org", "password": "x" * 12}).status_code
-            for _ in range(3)
-        ]
-        resets = [
-            client.post("/password/forgot", data={"email": "a@b.org"}).status_code
-            for _ in range(3)
-        ]
-        db.engine.dispose()
-    assert pages == [200, 200, 200, 200]
-    assert logins == [200, 200, 429]
-    assert resets == [302, 302, 429]

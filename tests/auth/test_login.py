@@ -1,6 +1,7 @@
 """Logging in and out, server-side sessions, idle expiry, throttling."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -86,24 +87,46 @@ def test_next_parameter_is_same_site_only(client, world, target, lands):
     assert response.headers["Location"] == lands
 
 
-def test_login_is_throttled(tmp_path):
+@contextmanager
+def _throttled_client(tmp_path, limit: str):
+    """A client of an app of its own (its own rate-limit counts) with LOGIN_RATE_LIMIT=limit."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.sqlite",
             "WTF_CSRF_ENABLED": False,
-            "LOGIN_RATE_LIMIT": "3 per minute",
+            "LOGIN_RATE_LIMIT": limit,
         }
     )
     with app.app_context():
         db.create_all()
-        client = app.test_client()
-        codes = [
-            client.post("/login", data={"email": "a@b.org", "password": "x" * 12}).status_code
-            for _ in range(5)
-        ]
+        yield app.test_client()
         db.engine.dispose()
+
+
+def _log_in(client):
+    return client.post("/login", data={"email": "a@b.org", "password": "x" * 12}).status_code
+
+
+def test_login_is_throttled(tmp_path):
+    with _throttled_client(tmp_path, "3 per minute") as client:
+        codes = [_log_in(client) for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     assert codes[3:] == [429, 429]
+
+
+def test_a_limit_counts_only_its_methods_and_its_own_view(tmp_path):
+    """rate_limits.per_address: GETs of the login page are free, and the password-reset form
+    has its own budget beside the login form's, though both read LOGIN_RATE_LIMIT."""
+    with _throttled_client(tmp_path, "2 per minute") as client:
+        pages = [client.get("/login").status_code for _ in range(4)]
+        logins = [_log_in(client) for _ in range(3)]
+        resets = [
+            client.post("/password/forgot", data={"email": "a@b.org"}).status_code
+            for _ in range(3)
+        ]
+    assert pages == [200, 200, 200, 200]
+    assert logins == [200, 200, 429]
+    assert resets == [302, 302, 429]
 
 
 def test_throttling_is_shared_through_redis_when_configured(tmp_path):
