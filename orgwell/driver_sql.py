@@ -20,7 +20,9 @@ execution would have done for it:
 - the before_cursor_execute and after_cursor_execute events are dispatched when listeners
   exist (tracing such as OpenTelemetry's, and tests, watch statements there).
 
-tests/test_driver_sql.py checks each of these on SQLite and PostgreSQL.
+The last two use SQLAlchemy's own private names (`_handle_dbapi_exception`, `_has_events`),
+as its execution does; tests/test_driver_sql.py checks each of these on SQLite and PostgreSQL,
+so a SQLAlchemy release that changes them fails the suite rather than a deployment.
 
 Only what these statements need is supported: no expanding IN parameters, and no column
 defaults computed in Python (every defaulted column must be given), which compiling refuses.

@@ -67,4 +67,3 @@ def test_a_limit_no_view_would_check_stops_the_app():
     finally:
         # The extension is one object per process and keeps the default it was given.
         limiter.limit_manager.set_default_limits([])
-
