@@ -34,9 +34,10 @@ class OrgWellLoginManager(LoginManager):
     """Session protection only for sessions that carry a login.
 
     In "basic" mode Flask-Login marks a session not fresh when it comes from another address
-    or browser, and so writes it back. A session without a login (a survey link's visitor,
-    holding only the CSRF token) has nothing to protect, yet was re-signed and re-sent on
-    every answer's POST: 2% of the web's CPU on a survey link (py-spy, bench/submissions.py).
+    or browser, and so writes it back. A session without a login (a visitor holding only a
+    form's CSRF token) has nothing to protect, yet was re-signed and re-sent on the next
+    request: on every survey answer's POST, while the survey form's token still lived in the
+    session, 2% of the web's CPU (py-spy, bench/submissions.py).
     """
 
     def _session_protection_failed(self) -> bool:

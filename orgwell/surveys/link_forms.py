@@ -37,10 +37,13 @@ def check_form_token(link_token: str, sent: str | None) -> None:
     if not sent:
         raise CSRFError("The CSRF token is missing.")
     keys = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())]
-    if not any(hmac.compare_digest(_sign(key, link_token), sent) for key in keys):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    given = sent.encode("utf-8", "surrogatepass")
+    if not any(hmac.compare_digest(_sign(key, link_token).encode(), given) for key in keys):
         raise CSRFError("The CSRF token is invalid.")
 
 
 def _sign(key: str | bytes, link_token: str) -> str:
     key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, _PURPOSE + link_token.encode(), hashlib.sha256).hexdigest()
+    message = _PURPOSE + link_token.encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -180,8 +180,9 @@ def test_the_form_token_is_the_links_own_and_sets_no_cookie(app, client, world, 
     mine = _form_token(shown.get_data(as_text=True))
     theirs = _form_token(client.get(f"/s/{other}").get_data(as_text=True))
     assert mine != theirs
-    refused = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=theirs))
-    assert refused.status_code == 400 and "This form has expired" in text_of(refused)
+    for wrong in (theirs, "é" * 64, mine[:-1], mine + "0"):
+        refused = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=wrong))
+        assert refused.status_code == 400 and "This form has expired" in text_of(refused)
     assert response_count() == 0
     sent = client.post(f"/s/{token}", data=form_data(all_work(), csrf_token=mine))
     assert sent.status_code == 200 and response_count() == 1
