@@ -122,7 +122,7 @@ def record_response(response: StoredResponse) -> None:
 
     Uses only what an anonymous response carries: wave, team and scores (the event's facts:
     nothing is read again). Two statements on the usual path: add one to the team's
-    `responded` (returning its clinic), then add the scores (one round trip for every scale).
+    `responded` (returning its clinic), then add the scores (one multi-row upsert for all scales).
 
     Lock order: every request takes participation rows (all of the wave's in team order when
     it sets the invited counts, else its team's), then its team's scale rows, then the wave
