@@ -162,7 +162,6 @@ def register_blueprints(app: Flask) -> None:
     from orgwell.api.views import bp as api_bp
     from orgwell.audit.views import bp as audit_bp
     from orgwell.auth.views import bp as auth_bp
-    from orgwell.extensions import limiter
     from orgwell.health.views import bp as health_bp
     from orgwell.home.views import bp as home_bp
     from orgwell.metrics.action_views import bp as actions_bp
@@ -189,7 +188,7 @@ def register_blueprints(app: Flask) -> None:
     if app.config["SHOW_DEV_MAIL"]:
         app.register_blueprint(mail_bp)
     # Every view and its rate limit are declared now.
-    rate_limits.views_check_the_limits(app, limiter)
+    rate_limits.views_check_the_limits(app)
 
 
 def register_domain_hooks(app: Flask) -> None:

@@ -57,7 +57,7 @@ class DriverStatement:
 
     def __init__(self, build: Callable[[str], Executable], column_keys: Sequence[str] = ()):
         self._build = build
-        self._column_keys = list(column_keys) or None  # an INSERT's given columns
+        self._column_keys = tuple(column_keys)  # an INSERT's given columns
         self._compiled: dict[tuple[type, int], _Compiled] = {}
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple | None:
@@ -92,8 +92,9 @@ class DriverStatement:
         if not rows:
             return
         compiled = self._for(connection.dialect, len(rows))
-        keys = self._column_keys or ()
-        params = {f"{key}__{i}": row[key] for i, row in enumerate(rows) for key in keys}
+        params = {
+            f"{key}__{i}": row[key] for i, row in enumerate(rows) for key in self._column_keys
+        }
         self._run(connection, compiled, params).close()
 
     def _run(self, connection: Connection, compiled: _Compiled, params: Mapping[str, Any]):
@@ -122,11 +123,11 @@ class DriverStatement:
                 table = statement.table
                 statement = statement.values([
                     {key: bindparam(f"{key}__{i}", type_=table.c[key].type)
-                     for key in self._column_keys or ()}
+                     for key in self._column_keys}
                     for i in range(rows)
                 ])
             compiled = self._compiled[(type(dialect), rows)] = _compile(
-                statement, dialect, None if rows else self._column_keys
+                statement, dialect, None if rows else list(self._column_keys) or None
             )
         return compiled
 

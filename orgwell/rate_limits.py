@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache, wraps
 
 from flask import Flask, abort, request
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
@@ -49,7 +48,7 @@ class ThreadSafeMemoryStorage(MemoryStorage):
             MemoryStorage._MemoryStorage__schedule_expiry(self)
 
 
-def views_check_the_limits(app: Flask, limiter: Limiter = limiter) -> None:
+def views_check_the_limits(app: Flask) -> None:
     """Drop Flask-Limiter's before-request pass (module docstring), once every view is
     registered: 2.9% of the Python function calls of a survey link's GET + POST (issue 6).
 
