@@ -145,6 +145,8 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or rate_limits.STORAGE_URI
     )
+    # The extension is one object per process and would carry an app's False to the next app.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     init_dispatch()
 

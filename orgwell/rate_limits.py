@@ -62,7 +62,10 @@ def views_check_the_limits(app: Flask) -> None:
             "a default, application or blueprint rate limit is declared, but only view "
             "decorators are checked (orgwell/rate_limits.py)"
         )
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # RATELIMIT_ENABLED = False: the extension registered no pass to drop.
+    passes = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in passes:
+        passes.remove(limiter._check_request_limit)
 
 
 def per_address(limit_of: Callable[[], str], methods: Iterable[str] | None = None):

@@ -88,13 +88,14 @@ def test_next_parameter_is_same_site_only(client, world, target, lands):
 
 
 @contextmanager
-def _throttled_client(tmp_path, limit: str):
+def _throttled_client(tmp_path, limit: str, **config):
     """A client of an app of its own (its own rate-limit counts) with LOGIN_RATE_LIMIT=limit."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.sqlite",
             "WTF_CSRF_ENABLED": False,
             "LOGIN_RATE_LIMIT": limit,
+            **config,
         }
     )
     with app.app_context():
@@ -112,6 +113,18 @@ def test_login_is_throttled(tmp_path):
         codes = [_log_in(client) for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     assert codes[3:] == [429, 429]
+
+
+def test_rate_limits_can_be_switched_off_for_one_app_only(tmp_path):
+    """RATELIMIT_ENABLED = False starts (there is no before-request pass to drop) and counts
+    nothing; the next app, configured as usual, counts again."""
+    (tmp_path / "off").mkdir()
+    with _throttled_client(tmp_path / "off", "1 per minute", RATELIMIT_ENABLED=False) as client:
+        unlimited = [_log_in(client) for _ in range(3)]
+    with _throttled_client(tmp_path, "1 per minute") as client:
+        limited = [_log_in(client) for _ in range(2)]
+    assert unlimited == [200, 200, 200]
+    assert limited == [200, 429]
 
 
 def test_a_limit_counts_only_its_methods_and_its_own_view(tmp_path):
