@@ -7,7 +7,8 @@ the same JSON (the HTML report and the PNG/PDF exports rely on it). Views call
 `static/js/metrics-*.js` hands to plotly.js with `figure_config()`.
 
 One module per topic (common: the house style; markers; time: figures 1-3; heatmap: 4;
-impact: 5); the public names are re-exported here.
+impact: 5); the public names are re-exported here. Each builder writes plain dicts into a
+`draft.Draft` and makes the Figure once, at the end (draft's docstring says why).
 
 Field conventions of the cells (from queries.py): `Cell.mean`/`ci_*` on the instrument's 0-100
 scale, `Cell.pct_high` in percent (0..100); `ParticipationCell.rate` and `CompletionCell.rate` as

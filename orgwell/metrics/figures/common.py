@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
+from orgwell.metrics.figures.draft import Draft
+
 if TYPE_CHECKING:
     from orgwell.metrics.references import Reference
 
@@ -64,7 +66,7 @@ def figure_config() -> dict:
         "toImageButtonOptions": {"format": "png", "scale": 2},
     }
 
-def _fix_date_range(fig: go.Figure, dates: list[date], *, row=None, col=None
+def _fix_date_range(fig: Draft, dates: list[date], *, row=None, col=None
                     ) -> tuple[date | None, date | None]:
     """An explicit date range around the data (returned): plotly.js would otherwise widen the
     axis to fit the marker labels' text (by years, on a phone)."""
@@ -76,11 +78,8 @@ def _fix_date_range(fig: go.Figure, dates: list[date], *, row=None, col=None
     return first - pad, last + pad
 
 
-def _figure(*, title: str, y_title: str, y_range=None, height: int = 480) -> go.Figure:
+def _figure(*, title: str, y_title: str, y_range=None, height: int = 480) -> Draft:
     """A single-panel time figure with the house style."""
-    # One constructor call with the whole layout: each update_* call re-validates and copies
-    # the layout, and go.Figure() first applies plotly's default template only for _style to
-    # drop it (together ~20 ms a figure, most of a results page; issue 6).
     layout = _style_layout(title=title, height=height)
     layout["xaxis"] = {
         "type": "date", "tickformat": "%b %Y", "title": {"text": "Survey wave"},
@@ -91,16 +90,10 @@ def _figure(*, title: str, y_title: str, y_range=None, height: int = 480) -> go.
         "zeroline": False, "automargin": True,
         "tickvals": [0, 20, 40, 60, 80, 100] if y_range else None,
     }
-    return go.Figure(layout=layout)
+    return Draft(layout)
 
 
-def _bare_figure() -> go.Figure:
-    """An empty figure without plotly's default template, for make_subplots(figure=...):
-    _style drops the template anyway, and applying it first costs a few ms."""
-    return go.Figure(layout={"template": {}})
-
-
-def _style(fig: go.Figure, *, title: str, height: int) -> None:
+def _style(fig: Draft, *, title: str, height: int) -> None:
     """The house style: no plotly template (small JSON), readable fonts, legend below the plot."""
     fig.update_layout(**_style_layout(title=title, height=height))
 
@@ -179,7 +172,7 @@ def _add_hidden_points(fig, cells, *, y, row=None, col=None) -> None:
     hidden = [c for c in cells if c.suppressed]
     if not hidden:
         return
-    fig.add_trace(go.Scatter(
+    fig.add_trace(dict(type="scatter",
         x=[c.wave_date for c in hidden], y=[y] * len(hidden), mode="markers",
         name="Hidden (too few responses)",
         marker={"symbol": "x-thin-open", "size": 11, "color": HIDDEN_COLOUR,
@@ -188,7 +181,7 @@ def _add_hidden_points(fig, cells, *, y, row=None, col=None) -> None:
     ), row=row, col=col)
 
 
-def _add_cutoff(fig: go.Figure, cutoff: float, label: str) -> None:
+def _add_cutoff(fig: Draft, cutoff: float, label: str) -> None:
     fig.add_shape(
         type="line", xref="paper", x0=0, x1=1, yref="y", y0=cutoff, y1=cutoff,
         line={"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dash"}, layer="below",
@@ -200,13 +193,13 @@ def _add_cutoff(fig: go.Figure, cutoff: float, label: str) -> None:
     )
 
 
-def _add_reference(fig: go.Figure, reference: Reference, dates: list[date]) -> None:
+def _add_reference(fig: Draft, reference: Reference, dates: list[date]) -> None:
     """Figure 6: the published share as a dashed line across the plotted waves, with its source."""
     hover = _text(f"{reference.label}. {reference.measure}.") + "<br>" + "<br>".join(
         textwrap.wrap(_text(reference.source), 70)
     )
     if dates:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(dict(type="scatter",
             x=[min(dates), max(dates)], y=[reference.value, reference.value], mode="lines",
             name=_text(reference.label),
             line={"color": REFERENCE_COLOUR, "width": 2, "dash": "dash"},

@@ -57,7 +57,7 @@ def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = Non
                      tickmode="array", tickvals=rows,
                      ticktext=[_row_label(g.label) for g in groups])
     ticks = sorted({0, 25, 50, 75, 100} | ({cutoff} if cutoff is not None else set()))
-    fig.add_trace(go.Heatmap(
+    fig.add_trace(dict(type="heatmap",
         x=columns, y=rows, z=shown_z, zmin=0, zmax=100, colorscale=HEATMAP_SCALE,
         texttemplate="%{z:.0f}", customdata=shown_numbers,
         hovertemplate=_shown_hover(c for line in shown_numbers for c in line if c),
@@ -68,7 +68,7 @@ def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = Non
             "thickness": 14,
         },
     ))
-    fig.add_trace(go.Heatmap(
+    fig.add_trace(dict(type="heatmap",
         x=columns, y=rows, z=hidden_z, zmin=0, zmax=1, showscale=False,
         colorscale=[[0.0, HIDDEN_FILL], [1.0, HIDDEN_FILL]],
         text=hidden_text, texttemplate="%{text}", textfont={"color": "#333333"},
@@ -84,7 +84,7 @@ def heatmap(cells: Sequence[Any], *, scale_name: str, cutoff: float | None = Non
         )
     if not cells:
         _add_empty_note(fig, "No survey results to show yet.")
-    return fig
+    return fig.figure()
 
 
 def _one_place(value: float | None) -> float | None:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from orgwell.metrics.figures.common import (
     GRID_COLOUR,
@@ -16,7 +15,6 @@ from orgwell.metrics.figures.common import (
     REFERENCE_COLOUR,
     _add_empty_note,
     _add_hidden_points,
-    _bare_figure,
     _day,
     _fix_date_range,
     _mean_hover,
@@ -26,6 +24,7 @@ from orgwell.metrics.figures.common import (
     _text,
     _translucent,
 )
+from orgwell.metrics.figures.draft import Draft, stacked
 from orgwell.metrics.figures.markers import Marker, _add_markers, level_px, marker_levels
 
 if TYPE_CHECKING:
@@ -70,11 +69,10 @@ def program_impact(
         panels.append(("actions", _actions_px(shown_actions), _actions_title(shown_actions)))
     gaps = len(panels) - 1
     plot_px = sum(px for _, px, _ in panels) + GAP_PX * gaps
-    fig = make_subplots(
-        rows=len(panels), cols=1, row_heights=[px for _, px, _ in panels],
-        vertical_spacing=GAP_PX / plot_px if gaps else 0,
-        subplot_titles=[title for _, _, title in panels], figure=_bare_figure(),
-    )
+    fig = Draft({"template": {}})
+    stacked(fig, len(panels), row_heights=[px for _, px, _ in panels],
+            vertical_spacing=GAP_PX / plot_px if gaps else 0,
+            titles=[title for _, _, title in panels])
     caption_lines = (
         textwrap.wrap(html.escape(impact.sentence, quote=False), CAPTION_CHARS) if caption
         else []
@@ -84,7 +82,7 @@ def program_impact(
     bottom = AXIS_PX + 4 + (28 if note else 0) + 18 * len(caption_lines)
     _style(fig, title=f"Program impact{program} ({scale_name})", height=plot_px + bottom)
     # The panels keep their pixel heights: add the title's margin, which _style just chose.
-    fig.update_layout(height=plot_px + bottom + fig.layout.margin.t)
+    fig.update_layout(height=plot_px + bottom + fig.layout["margin"]["t"])
     order = sorted(impact.teams, key=lambda t: (not t.enrolled, t.label))
     # Colour tells the arms apart, and so do the labels (colour is never the only cue).
     for enrolled, colour, suffix, pooled_label in (
@@ -102,7 +100,7 @@ def program_impact(
             changes.append(pooled.change)
             hover.append(_pooled_hover(pooled, pooled_label, units))
             colours.append(colour)
-        fig.add_trace(go.Bar(
+        fig.add_trace(dict(type="bar",
             x=changes, y=labels, orientation="h", name=suffix.capitalize(), showlegend=False,
             marker={"color": colours, "line": {"color": colour, "width": 1.5}},
             hovertext=hover, hoverinfo="text",
@@ -130,7 +128,7 @@ def program_impact(
             font={"size": 12, "color": "#333333"},
         )
     fig.update_layout(margin={"b": bottom}, showlegend=False)
-    return fig
+    return fig.figure()
 
 
 def action_follow_up(actions: Sequence[Any], *, scale_name: str = "Score") -> go.Figure:
@@ -138,19 +136,20 @@ def action_follow_up(actions: Sequence[Any], *, scale_name: str = "Score") -> go
     stacked panels squeeze into each other at 768 px)."""
     shown_actions = list(actions)[-MAX_ACTIONS:]
     panel_px = _actions_px(shown_actions)
-    fig = make_subplots(rows=1, cols=1, figure=_bare_figure())
+    fig = Draft({"template": {}})
+    stacked(fig, 1, vertical_spacing=0.0)
     _style(fig, title=f"{_actions_title(shown_actions)} ({scale_name})",
            height=panel_px + AXIS_PX + 4)
-    fig.update_layout(height=panel_px + AXIS_PX + 4 + fig.layout.margin.t)
+    fig.update_layout(height=panel_px + AXIS_PX + 4 + fig.layout["margin"]["t"])
     _add_actions(fig, shown_actions, row=1, panel_px=panel_px)
     fig.update_layout(margin={"b": AXIS_PX + 4}, showlegend=False)
-    return fig
+    return fig.figure()
 
 
-def _add_did(fig: go.Figure, result) -> None:
+def _add_did(fig: Draft, result) -> None:
     """The difference-in-differences estimate with its interval, in the lower panel."""
     has_interval = result.low is not None and result.high is not None
-    fig.add_trace(go.Scatter(
+    fig.add_trace(dict(type="scatter",
         x=[result.estimate], y=[f"{result.confidence * 100:.0f}% interval"], mode="markers",
         marker={"size": 13, "color": REFERENCE_COLOUR, "symbol": "diamond"},
         error_x=(
@@ -196,7 +195,7 @@ def _actions_px(actions: Sequence[Any]) -> int:
     return ACTIONS_PX + level_px(dated=True) * max(levels - 1, 0)
 
 
-def _add_actions(fig: go.Figure, actions: Sequence[Any], *, row: int, panel_px: int) -> None:
+def _add_actions(fig: Draft, actions: Sequence[Any], *, row: int, panel_px: int) -> None:
     """The actions panel: a dotted line per action on a time axis (its title and date), and
     a line through its team's mean at the baseline wave (a diamond) and each follow-up wave,
     the latest labelled with the change since the baseline. One colour per action."""
@@ -220,7 +219,7 @@ def _add_actions(fig: go.Figure, actions: Sequence[Any], *, row: int, panel_px: 
                      gridcolor=GRID_COLOUR, automargin=True, row=row, col=1)
 
 
-def _add_action_line(fig: go.Figure, action, colour: str, *, row: int, above: bool = False,
+def _add_action_line(fig: Draft, action, colour: str, *, row: int, above: bool = False,
                      named: bool = False) -> None:
     """One action's team: shown means joined by a line (a hidden wave breaks it and is drawn
     as a grey cross at the bottom, with its reason on hover). The baseline's and the latest
@@ -247,7 +246,7 @@ def _add_action_line(fig: go.Figure, action, colour: str, *, row: int, above: bo
             when = "baseline, before the action" if is_base else "after the action"
             hovers.append(f"{_mean_hover(cell.group, cell)}<br>{when}")
             symbols.append("diamond" if is_base else "circle")
-        fig.add_trace(go.Scatter(
+        fig.add_trace(dict(type="scatter",
             x=[c.wave_date for c in cells],
             y=[None if c.suppressed else c.mean for c in cells],
             mode="lines+markers+text", connectgaps=False, name=_text(action.group_label),

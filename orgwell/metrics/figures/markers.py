@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import plotly.graph_objects as go
-
 from orgwell.metrics.figures.common import PALETTE, _text
+from orgwell.metrics.figures.draft import Draft
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def _positions(markers: list[Marker], first: date, last: date) -> list[float]:
     return [(m.on - first).days / width for m in markers]
 
 
-def _add_markers(fig: go.Figure, markers: list[Marker], first: date | None,
+def _add_markers(fig: Draft, markers: list[Marker], first: date | None,
                  last: date | None, *, xref: str = "x", yref: str = "paper",
                  dated: bool = False, colours: dict[Marker, str] | None = None) -> int:
     """Vertical lines with short labels inside the top of the plot, staggered so that near

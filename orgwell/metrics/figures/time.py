@@ -5,7 +5,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from orgwell.metrics.figures.common import (
     GRID_COLOUR,
@@ -16,7 +15,6 @@ from orgwell.metrics.figures.common import (
     _add_hidden_points,
     _add_reference,
     _band,
-    _bare_figure,
     _by_group,
     _colours_by_group,
     _completion_hover,
@@ -30,6 +28,7 @@ from orgwell.metrics.figures.common import (
     _text,
     _translucent,
 )
+from orgwell.metrics.figures.draft import Draft, stacked
 from orgwell.metrics.figures.markers import _add_markers, _marker
 
 if TYPE_CHECKING:
@@ -62,12 +61,12 @@ def exhaustion_over_time(
         dates = [c.wave_date for c in series]
         band_x, band_y = _band(series)
         if band_x:
-            fig.add_trace(go.Scatter(
+            fig.add_trace(dict(type="scatter",
                 x=band_x, y=band_y, fill="toself", fillcolor=_translucent(colour, 0.18),
                 line={"width": 0}, mode="lines", hoverinfo="skip", showlegend=False,
                 legendgroup=group.key, name=f"{_text(group.label)}: 95% interval",
             ))
-        fig.add_trace(go.Scatter(
+        fig.add_trace(dict(type="scatter",
             x=dates, y=[None if c.suppressed else c.mean for c in series],
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
             line={"color": colour, "width": 2.5}, marker={"size": 8, "color": colour},
@@ -85,7 +84,7 @@ def exhaustion_over_time(
         fig.update_yaxes(range=[0, 105 + 12 * levels])
     if not cells:
         _add_empty_note(fig, "No survey results to show yet.")
-    return fig
+    return fig.figure()
 
 
 def share_high_over_time(
@@ -106,10 +105,10 @@ def share_high_over_time(
         y_title=f"Scoring {cutoff:g}+ (%)" if cutoff is not None else "High scores (%)",
         y_range=[0, 105],
     )
-    fig.update_yaxes(ticksuffix="%", ticktext=[f"{v}%" for v in fig.layout.yaxis.tickvals])
+    fig.update_yaxes(ticksuffix="%", ticktext=[f"{v}%" for v in fig.layout["yaxis"]["tickvals"]])
     for index, (group, series) in enumerate(_by_group(cells)):
         colour = PALETTE[index % len(PALETTE)]
-        fig.add_trace(go.Scatter(
+        fig.add_trace(dict(type="scatter",
             x=[c.wave_date for c in series],
             y=[None if c.suppressed else c.pct_high for c in series],
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
@@ -124,7 +123,7 @@ def share_high_over_time(
     _fix_date_range(fig, [c.wave_date for c in cells])
     if not cells:
         _add_empty_note(fig, "No survey results to show yet.")
-    return fig
+    return fig.figure()
 
 
 def participation(
@@ -143,11 +142,9 @@ def participation(
     empty date axis would otherwise run from 1970 and squeeze the survey points).
     """
     rows = 2 if completion_cells else 1
-    fig = make_subplots(
-        rows=rows, cols=1, vertical_spacing=0.2,
-        subplot_titles=("Survey response rate per wave", "Program modules completed, per week")
-        [:rows], figure=_bare_figure(),
-    )
+    fig = Draft({"template": {}})
+    stacked(fig, rows, vertical_spacing=0.2,
+            titles=("Survey response rate per wave", "Program modules completed, per week"))
     _style(fig, title="Participation", height=720 if rows == 2 else 460)
     fig.update_yaxes(
         range=[0, 1.05], tickformat=".0%", gridcolor=GRID_COLOUR, zeroline=False,
@@ -164,7 +161,7 @@ def participation(
     colours = _colours_by_group(list(participation_cells) + list(completion_cells))
     seen: set[str] = set()
     for group, series in _by_group(participation_cells):
-        fig.add_trace(go.Scatter(
+        fig.add_trace(dict(type="scatter",
             x=[c.wave_date for c in series],
             y=[None if c.suppressed else c.rate for c in series],
             mode="lines+markers", name=_text(group.label), legendgroup=group.key,
@@ -188,7 +185,7 @@ def participation(
             label = _text(group.label)
             if len(programs) > 1:
                 label += " · " + _text(names.get(program_id, f"program {program_id}"))
-            fig.add_trace(go.Scatter(
+            fig.add_trace(dict(type="scatter",
                 x=[c.week_start for c in weeks],
                 y=[None if _hidden(c) else c.rate for c in weeks],
                 mode="lines+markers", name=label, legendgroup=group.key,
@@ -209,7 +206,7 @@ def participation(
             yref="paper", y=1, yanchor="bottom", yshift=24, showarrow=False,
             font={"size": 12, "color": "#555555"},
         )
-    return fig
+    return fig.figure()
 
 
 def _named(text: str, cell: Any) -> str:
@@ -230,12 +227,12 @@ def _week_hover(group, cell, label: str) -> str:
     return _completion_hover(group, cell, label)
 
 
-def _add_hidden_weeks(fig: go.Figure, cells: Sequence[Any]) -> None:
+def _add_hidden_weeks(fig: Draft, cells: Sequence[Any]) -> None:
     """Hidden completion weeks as grey points with the reason, like hidden survey cells."""
     hidden = [c for c in cells if _hidden(c)]
     if not hidden:
         return
-    fig.add_trace(go.Scatter(
+    fig.add_trace(dict(type="scatter",
         x=[c.week_start for c in hidden], y=[0.02] * len(hidden), mode="markers",
         name="Hidden (too few people)",
         marker={"symbol": "x-thin-open", "size": 11, "color": HIDDEN_COLOUR,
