@@ -1,7 +1,11 @@
 """Shared fixtures: the app on a fresh SQLite database, a client, logged-in users of each role."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from orgwell import create_app
@@ -21,19 +25,34 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(
+def _test_app(folder: Path) -> Flask:
+    return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/test.sqlite",
-            "BROKER_URL": f"orgwellsqla+sqlite:///{tmp_path}/broker.sqlite",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/test.sqlite",
+            "BROKER_URL": f"orgwellsqla+sqlite:///{folder}/broker.sqlite",
             "BASE_URL": "http://orgwell.test",
             "WTF_CSRF_ENABLED": False,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def empty_database(tmp_path_factory) -> Path:
+    """A SQLite file with every table and no row, made once per test process: each test's
+    database is a copy (create_all took a third of the app fixture's CPU, ~66 ms a test)."""
+    folder = tmp_path_factory.mktemp("empty-database")
+    with _test_app(folder).app_context():
+        _db.create_all()
+        _db.engine.dispose()
+    return folder / "test.sqlite"
+
+
+@pytest.fixture
+def app(tmp_path, empty_database):
+    shutil.copyfile(empty_database, tmp_path / "test.sqlite")
+    app = _test_app(tmp_path)
     app.test_client_class = FreshContextClient
     with app.app_context():
-        _db.create_all()
         yield app
         _db.session.remove()
         _db.engine.dispose()
