@@ -10,9 +10,11 @@ from flask.testing import FlaskClient
 
 from orgwell import create_app
 from orgwell.extensions import db as _db
-from tests import factories
+from tests import compile_once, factories
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.worker"]
+
+compile_once.install()
 
 
 class FreshContextClient(FlaskClient):
