@@ -199,7 +199,8 @@ def _view(loaded, filters, scales, team_scope, focus_team_id, completion, starts
 # The newest views (module docstring): the five panels of a view of half a year of
 # waves of a hundred teams, with their figures and JSON, are ~3 MB (more for a longer period);
 # four views keep a web worker's cache in the tens of MB (a miss costs one cold build: 826 ms
-# at 1M responses, bench/RESULTS.md).
+# at 1M responses in bench/RESULTS.md, measured before the figures were built as dicts, which
+# took the demo practice's cold view from 522 to 118 ms of CPU).
 VIEW_CACHE_SIZE = 4
 _VIEWS: OrderedDict[tuple, _View] = OrderedDict()
 _VIEWS_LOCK = threading.Lock()
