@@ -1,8 +1,8 @@
 """A figure under construction, kept as plain dicts, made into a `go.Figure` once at the end.
 
 Every `go.Figure.update_*`/`add_*` call re-validates and copies what it touches, and
-`make_subplots` builds a figure of its own: built that way, the five panels of a results view
-took ~570 ms of CPU on the demo practice, most of a cold page (issue 6). The builders write
+`make_subplots` builds a figure of its own: built that way, a cold overview of the demo
+practice took 522 ms of CPU, now 118 ms (bench/RESULTS.md, section 3). The builders write
 their traces and layout into a `Draft` with the same calls and plotly's update rules (nested
 dicts merge, None unsets), and plotly validates the whole figure once in `figure()`.
 """
