@@ -25,7 +25,7 @@ SCHEME = "orgwellsqla"
 # Per pooled connection (its record's `info` lives as long as the driver's connection):
 # queue -> (data_version, own writes) when the queue was last found empty.
 _EMPTY_KEY = "orgwell_empty_queues"
-_own_writes = itertools.count()
+_own_writes = itertools.count()  # next() is atomic: two threads' writes never share a value
 _last_own_write = 0
 
 

@@ -40,20 +40,20 @@ class Draft:
 
     def update_xaxes(self, row: int | None = None, col: int | None = None, **props: Any) -> None:
         """Every x axis (row None), or the one of panel `row`, as go.Figure.update_xaxes."""
-        for name in self._axes("x", row):
-            merge(self.layout.setdefault(name, {}), props)
+        self._update_axes("x", row, props)
 
     def update_yaxes(self, row: int | None = None, col: int | None = None, **props: Any) -> None:
-        for name in self._axes("y", row):
-            merge(self.layout.setdefault(name, {}), props)
+        self._update_axes("y", row, props)
 
-    def _axes(self, letter: str, row: int | None) -> list[str]:
-        if row is not None:
-            return [f"{letter}axis{_suffix(row)}"]
+    def _update_axes(self, letter: str, row: int | None, props: dict) -> None:
         name = f"{letter}axis"
-        found = [key for key in self.layout
-                 if key == name or (key.startswith(name) and key[5:].isdigit())]
-        return found or [f"{letter}axis"]
+        if row is not None:
+            names = [name + _suffix(row)]
+        else:
+            names = [key for key in self.layout
+                     if key == name or (key.startswith(name) and key[5:].isdigit())] or [name]
+        for axis in names:
+            merge(self.layout.setdefault(axis, {}), props)
 
     def figure(self) -> go.Figure:
         return go.Figure({"data": self.data, "layout": self.layout})
