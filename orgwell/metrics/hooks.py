@@ -79,26 +79,32 @@ def _note_program_changes(session: Session, flush_context) -> None:
         elif state.dict.get("enrollment_id") is not None:
             ids[Enrollment].add(state.dict["enrollment_id"])
     moved.discard(None)
-    # Core statements on the flush's own connection: an ORM query here would autoflush.
-    connection = session.connection()
-    looked_up = (
-        (ids[Enrollment], select(Enrollment.program_id)
-         .where(Enrollment.id.in_(ids[Enrollment]))),
-        (ids[Assignment], select(Enrollment.program_id)
-         .join(Assignment, Assignment.enrollment_id == Enrollment.id)
-         .where(Assignment.id.in_(ids[Assignment]))),
-        (moved, select(Enrollment.program_id).where(Enrollment.membership_id.in_(moved))),
-        # A changed row loaded before the last commit may hold only what was changed.
-        (ids[TeamAssignment], select(Enrollment.program_id)
-         .join(TeamAssignment, TeamAssignment.membership_id == Enrollment.membership_id)
-         .where(TeamAssignment.id.in_(ids[TeamAssignment]))),
-    )
-    for wanted, query in looked_up:
-        if wanted:
+    # Most flushes touch none of these: build no statement for them (this runs on every flush).
+    if any(ids.values()) or moved:
+        # Core statements on the flush's own connection: an ORM query here would autoflush.
+        connection = session.connection()
+        for query in _program_lookups(ids, moved):
             programs.update(connection.scalars(query.distinct()))
     programs.discard(None)
     if programs:
         run_after_commit(session, queue_refreshes, programs)
+
+
+def _program_lookups(ids: dict[type, set[int]], moved: set[int]):
+    """The queries for the program ids behind the noted rows, one per non-empty kind."""
+    if ids[Enrollment]:
+        yield select(Enrollment.program_id).where(Enrollment.id.in_(ids[Enrollment]))
+    if ids[Assignment]:
+        yield (select(Enrollment.program_id)
+               .join(Assignment, Assignment.enrollment_id == Enrollment.id)
+               .where(Assignment.id.in_(ids[Assignment])))
+    if moved:
+        yield select(Enrollment.program_id).where(Enrollment.membership_id.in_(moved))
+    if ids[TeamAssignment]:
+        # A changed row loaded before the last commit may hold only what was changed.
+        yield (select(Enrollment.program_id)
+               .join(TeamAssignment, TeamAssignment.membership_id == Enrollment.membership_id)
+               .where(TeamAssignment.id.in_(ids[TeamAssignment])))
 
 
 def _matters(obj) -> bool:
