@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from orgwell import create_app
 from orgwell.extensions import db as _db
-from tests import compile_once, factories
+from tests import compile_once, factories, snapshots
 
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.worker"]
 
@@ -55,6 +55,7 @@ def app(tmp_path, empty_database):
     app = _test_app(tmp_path)
     app.test_client_class = FreshContextClient
     with app.app_context():
+        snapshots.track(app)
         yield app
         _db.session.remove()
         _db.engine.dispose()
@@ -104,6 +105,10 @@ def auth(client):
 @pytest.fixture
 def world(db):
     """Two organisations with teams, and one user for each role the access rules know."""
+    return snapshots.reuse("world", _build_world)
+
+
+def _build_world() -> dict:
     org_x = factories.OrganisationFactory(name="Riverside", slug="riverside")
     org_y = factories.OrganisationFactory(name="Harbor", slug="harbor")
     clinic_a = factories.TeamFactory(organisation=org_x, name="North clinic")
@@ -122,7 +127,7 @@ def world(db):
         "consultant_y": factories.ConsultantGrantFactory(organisation=org_y).consultant,
         "admin": factories.UserFactory(is_site_admin=True),
     }
-    db.session.commit()
+    _db.session.commit()
     return {
         "org_x": org_x,
         "org_y": org_y,

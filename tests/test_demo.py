@@ -1,6 +1,8 @@
 """`orgwell demo`: the demo practices and accounts, loaded once however often it runs."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -17,6 +19,7 @@ from orgwell.models import (
     Team,
     TeamAssignment,
 )
+from tests import snapshots
 
 TABLES = (User, Organisation, Team, Membership, TeamAssignment, ConsultantGrant, AuditEvent)
 
@@ -30,9 +33,14 @@ def _counts(db) -> dict[str, int]:
 
 @pytest.fixture
 def demo(app, db):
+    """What `orgwell demo` printed, the demo loaded (kept per test process: tests/snapshots.py)."""
+    return snapshots.reuse("demo", lambda: _load_demo(app))
+
+
+def _load_demo(app) -> SimpleNamespace:
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    return result
+    return SimpleNamespace(output=result.output, exit_code=result.exit_code)
 
 
 def test_demo_loads_the_practices(demo, db):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from orgwell.auth.services import create_api_token
 from orgwell.extensions import db
 from orgwell.surveys.models import Response, ResponseScore, WaveMember
-from tests import factories
+from tests import factories, snapshots
 from tests.metrics.conftest import close_wave, open_survey_wave, random_answers
 from tests.surveys.conftest import store_response
 
@@ -23,9 +23,14 @@ WAVE = date(2026, 2, 2)
 def results(world):
     """Riverside: North PT (team of North clinic) with 7 answers, South PT (a clinic) with 3."""
     from orgwell.metrics import hooks
-    from orgwell.surveys import events
 
     hooks.register()
+    return snapshots.reuse("api_results", lambda: _answered_wave(world))
+
+
+def _answered_wave(world):
+    from orgwell.surveys import events
+
     for team, n in ((world["team_a"], 7), (world["team_b"], 4)):
         for _ in range(n):
             factories.MembershipFactory(organisation=world["org_x"], teams=[team])

@@ -13,7 +13,7 @@ from datetime import date
 
 from orgwell.extensions import db
 from orgwell.programs import enrollment, library
-from tests import factories
+from tests import factories, snapshots
 from tests.metrics.conftest import answer_wave, close_wave, make_practice, open_survey_wave
 
 WAVE_DATES = (date(2024, 3, 4), date(2024, 6, 3), date(2024, 9, 2))
@@ -22,6 +22,10 @@ K = 5
 
 
 def results_world() -> dict:
+    return snapshots.reuse("results_world", _build_results_world)
+
+
+def _build_results_world() -> dict:
     practice = make_practice([(0, [8, 6, 3]), (2, [9, 7])], slug="riverside",
                              name="Riverside Physical Therapy")
     org = practice.org

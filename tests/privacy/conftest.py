@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import JSON, String, cast, func, or_, select
 
 from orgwell.extensions import db as _db
-from tests import factories
+from tests import factories, snapshots
 from tests.privacy import data
 
 NAME = "Zebedee Quixote"
@@ -18,6 +18,10 @@ EMAIL = "zebedee.quixote@mail.example"
 def filled(world, db):
     """org_x: team_a with staff_a, Zebedee (left) and 3 more; team_b with staff_b and 2 more.
     org_y: its owner and 3 people. Every domain has rows for both organisations."""
+    return snapshots.reuse("filled", lambda: _fill(world))
+
+
+def _fill(world) -> dict:
     org_x, org_y = world["org_x"], world["org_y"]
     zebedee = factories.MembershipFactory(
         organisation=org_x, teams=[world["team_a"]],
@@ -35,7 +39,7 @@ def filled(world, db):
     data.fill(org_x, people_x, skip_answer=skip)
     data.fill(org_y, people_y)
     zebedee.status, zebedee.left_on = "left", date(2025, 6, 30)
-    db.session.commit()
+    _db.session.commit()
     return {**world, "zebedee": zebedee, "people_x": people_x, "people_y": people_y}
 
 

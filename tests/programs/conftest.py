@@ -12,7 +12,7 @@ from orgwell.extensions import db as _db
 from orgwell.notifications.models import OutboxMessage
 from orgwell.programs import enrollment, library
 from orgwell.programs.models import Assignment, Enrollment
-from tests import factories
+from tests import factories, snapshots
 
 MONDAY = date(2026, 3, 2)
 
@@ -30,9 +30,13 @@ def at():
 @pytest.fixture
 def program(world, at):
     """The 6-week "Burnout prehab" template copied into Riverside."""
-    found = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
-    _db.session.commit()
-    return found
+    def build():
+        found = library.copy_template(
+            world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+        _db.session.commit()
+        return found
+
+    return snapshots.reuse("program", build)
 
 
 def member(world, name: str):

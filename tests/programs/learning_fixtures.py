@@ -17,6 +17,7 @@ from orgwell.extensions import db as _db
 from orgwell.programs import enrollment, library, release
 from orgwell.programs.learning import log_practice, mark_complete, save_reflection
 from orgwell.programs.models import Assignment, Enrollment, Module, today
+from tests import snapshots
 
 START = date(2026, 3, 2)  # a Monday
 # Required modules of the burnout-prehab template (the bar counts these).
@@ -45,20 +46,27 @@ def move_to(clock, day: date, *, release_due: bool = True) -> None:
 
 @pytest.fixture
 def prehab(world, clock):
-    program = library.copy_template(world["org_x"], "burnout-prehab", created_by=world["owner_x"])
-    _db.session.commit()
-    return program
+    def build():
+        program = library.copy_template(
+            world["org_x"], "burnout-prehab", created_by=world["owner_x"])
+        _db.session.commit()
+        return program
+
+    return snapshots.reuse("prehab", build)
 
 
 @pytest.fixture
 def enrolled(world, prehab):
     """Teams A and B enrolled from START: staff_a and staff_b each have one enrollment."""
-    result = enrollment.enroll(
-        prehab, start_on=START, team_ids=[world["team_a"].id, world["team_b"].id],
-        created_by=world["owner_x"], day=START,
-    )
-    _db.session.commit()
-    return result
+    def build():
+        result = enrollment.enroll(
+            prehab, start_on=START, team_ids=[world["team_a"].id, world["team_b"].id],
+            created_by=world["owner_x"], day=START,
+        )
+        _db.session.commit()
+        return result
+
+    return snapshots.reuse("enrolled", build)
 
 
 def membership_of(world, person: str):

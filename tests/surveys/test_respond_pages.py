@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from orgwell.extensions import db
 from orgwell.surveys.models import Wave
+from tests import snapshots
 from tests.surveys.respond_fixtures import (
     all_work,
     form_data,
@@ -22,7 +23,8 @@ from tests.surveys.respond_fixtures import (
 
 @pytest.fixture
 def links(world, make_campaign, fan_out):
-    return linked_wave(make_campaign, fan_out, world["org_x"])
+    return snapshots.reuse(
+        "linked_wave", lambda: linked_wave(make_campaign, fan_out, world["org_x"]))
 
 
 @pytest.fixture

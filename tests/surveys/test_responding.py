@@ -12,6 +12,7 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.surveys import events, responding
 from orgwell.surveys.models import Invitation, Response, Wave
+from tests import snapshots
 from tests.surveys.respond_fixtures import (
     all_work,
     form_data,
@@ -24,7 +25,8 @@ from tests.surveys.respond_fixtures import (
 
 @pytest.fixture
 def wave_links(world, make_campaign, fan_out):
-    return linked_wave(make_campaign, fan_out, world["org_x"])
+    return snapshots.reuse(
+        "linked_wave", lambda: linked_wave(make_campaign, fan_out, world["org_x"]))
 
 
 def staff_a_token(world, wave_links):
