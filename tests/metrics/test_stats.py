@@ -36,6 +36,7 @@ def test_t_cdf_and_incomplete_beta_match_scipy():
         assert stats.betainc(a, b, x) == pytest.approx(special.betainc(a, b, x), abs=1e-12)
         t, df = rng.normal(0, 4), rng.uniform(0.5, 500)
         assert stats.t_cdf(t, df) == pytest.approx(sps.t.cdf(t, df), abs=1e-12)
+        assert stats.t_pdf(t, df) == pytest.approx(sps.t.pdf(t, df), rel=1e-12)
 
 
 def test_normal_quantile_matches_scipy():

@@ -3,7 +3,13 @@ program impact. One module per topic; the public names are re-exported here so t
 `from orgwell.metrics.stats import ...` keeps working.
 """
 from orgwell.metrics.stats.did import DiD, did
-from orgwell.metrics.stats.distributions import betainc, normal_quantile, t_cdf, t_quantile
+from orgwell.metrics.stats.distributions import (
+    betainc,
+    normal_quantile,
+    t_cdf,
+    t_pdf,
+    t_quantile,
+)
 from orgwell.metrics.stats.impact import (
     Impact,
     PooledChange,
@@ -26,5 +32,5 @@ __all__ = [
     "DiD", "Impact", "PooledChange", "Stats", "TeamChange", "betainc", "comparison_groups", "did",
     "impact",
     "impact_sentence", "mean_ci", "mean_sd", "normal_quantile", "pct_high", "pool",
-    "share_high", "stats_from_summary", "t_cdf", "t_quantile",
+    "share_high", "stats_from_summary", "t_cdf", "t_pdf", "t_quantile",
 ]
