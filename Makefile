@@ -25,7 +25,8 @@ run: $(STAMP)
 
 # Four processes: most tests wait on a worker, a browser or a server, so four overlap that waiting
 # on two cores (measured 631 s against 695 s with two). Each process gets its own PostgreSQL
-# database, Redis database number and RabbitMQ vhost.
+# database, Redis database number and RabbitMQ vhost. worksteal, because a run's end used to
+# wait for one process still working through long tests while the others were idle.
 #
 # The suite starts well over a hundred Python processes (workers, servers, CLI commands), each
 # compiling the project's modules again where PYTHONDONTWRITEBYTECODE is set: so they write
@@ -33,7 +34,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
-		$(BIN)/python -m pytest -n 4
+		$(BIN)/python -m pytest -n 4 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

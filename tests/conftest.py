@@ -16,6 +16,24 @@ pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.worker"]
 
 compile_once.install()
 
+# Packages whose tests run for tens of seconds each, one after another on one test process
+# (their servers, private PostgreSQL and Redis are set up once per process). `make test`
+# distributes with xdist's worksteal: each process starts on its own quarter of the list and
+# takes from the end of the others' when it runs out. These go first, so that they start at
+# once instead of being the last thing a run waits for.
+LONG_FIRST = ("tests/faults/", "tests/browser/")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has ordered the items for fixture reuse
+def pytest_collection_modifyitems(config, items):
+    rank = {prefix: n for n, prefix in enumerate(LONG_FIRST)}
+
+    def first(item) -> int:
+        path = item.nodeid
+        return next((n for prefix, n in rank.items() if path.startswith(prefix)), len(rank))
+
+    items.sort(key=first)  # stable: pytest's own order (fixture reuse) holds within each rank
+
 
 class FreshContextClient(FlaskClient):
     """Each request runs in its own app context, with its own `g` and database session,
