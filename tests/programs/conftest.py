@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from orgwell.extensions import db as _db
 from orgwell.notifications.models import OutboxMessage
-from orgwell.programs import enrollment, library
+from orgwell.programs import enrollment
 from orgwell.programs.models import Assignment, Enrollment
-from tests import factories, snapshots
+from tests import factories
+from tests.programs.learning_fixtures import copy_prehab
 
 MONDAY = date(2026, 3, 2)
 
@@ -30,13 +31,7 @@ def at():
 @pytest.fixture
 def program(world, at):
     """The 6-week "Burnout prehab" template copied into Riverside."""
-    def build():
-        found = library.copy_template(
-            world["org_x"], "burnout-prehab", created_by=world["owner_x"])
-        _db.session.commit()
-        return found
-
-    return snapshots.reuse("program", build)
+    return copy_prehab(world)
 
 
 def member(world, name: str):

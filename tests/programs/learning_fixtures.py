@@ -24,8 +24,8 @@ START = date(2026, 3, 2)  # a Monday
 PREHAB_REQUIRED = 6
 
 __all__ = [
-    "PREHAB_REQUIRED", "START", "assignment_of", "clock", "enrolled", "finish", "membership_of",
-    "move_to", "prehab",
+    "PREHAB_REQUIRED", "START", "assignment_of", "clock", "copy_prehab", "enrolled", "finish",
+    "membership_of", "move_to", "prehab",
 ]
 
 
@@ -46,6 +46,11 @@ def move_to(clock, day: date, *, release_due: bool = True) -> None:
 
 @pytest.fixture
 def prehab(world, clock):
+    return copy_prehab(world)
+
+
+def copy_prehab(world):
+    """The "Burnout prehab" template copied into Riverside by its owner, committed."""
     def build():
         program = library.copy_template(
             world["org_x"], "burnout-prehab", created_by=world["owner_x"])
