@@ -1,7 +1,7 @@
 """Data fixtures built once per test process, then copied into each test's database.
 
-Building `world`, a practice with four survey waves or the demo through the real services
-took about a fifth of the suite's test-process CPU, the same rows again for every test. Like
+Building `world`, a practice with three survey waves or the demo through the real services
+took about a fifth of the test processes' py-spy samples, the same rows again for every test. Like
 the empty database (tests/conftest.py), such data is now built once per process: the first
 test that asks builds it for real, and a copy of its database file is kept (VACUUM INTO).
 Later tests, whose database holds exactly what held before that first build, get the kept
@@ -11,13 +11,14 @@ loaded again in their own session.
 "Exactly what held before" is followed per app: a listener on the engine notes any statement
 that writes. An app starts with an empty database and an empty history; a `reuse` whose key
 follows that history continues it, and any other write ends it, after which `reuse` builds
-for real. So `enrolled` on top of `world` is kept as the pair ("world", "prehab",
+for real. So `enrolled` on top of `world` is kept as the chain ("world", "prehab",
 "enrolled"), and a test that wrote its own rows first gets a real build.
 
 A build is also keyed by the clock: today's date, or the exact instant when a test holds the
 clock (time_machine without ticking), so that dates derived from "today" are the same as a
-real build's. Writes from other processes (a live server, a CLI subprocess) are not seen, so
-tests that start one should build their data before starting it, as they all do.
+real build's. Writes from other processes (a server or CLI command in a subprocess) are not
+seen; the tests that start those (browser, worker, fault tests) use databases of their own,
+not the `app` fixture's.
 """
 from __future__ import annotations
 
