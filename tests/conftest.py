@@ -26,11 +26,9 @@ LONG_FIRST = ("tests/faults/", "tests/browser/")
 
 @pytest.hookimpl(trylast=True)  # after pytest has ordered the items for fixture reuse
 def pytest_collection_modifyitems(config, items):
-    rank = {prefix: n for n, prefix in enumerate(LONG_FIRST)}
-
     def first(item) -> int:
-        path = item.nodeid
-        return next((n for prefix, n in rank.items() if path.startswith(prefix)), len(rank))
+        return next((n for n, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONG_FIRST))
 
     items.sort(key=first)  # stable: pytest's own order (fixture reuse) holds within each rank
 

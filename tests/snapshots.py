@@ -23,15 +23,17 @@ not the `app` fixture's.
 from __future__ import annotations
 
 import atexit
-import itertools
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import time_machine
 from flask import current_app
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
@@ -60,15 +62,9 @@ class _Kept:
     value: Any
 
 
-@dataclass
-class _Store:
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="snapshots-")))
-    kept: dict[tuple, _Kept] = field(default_factory=dict)
-    numbers: itertools.count = field(default_factory=itertools.count)
-
-
-_STORE = _Store()
-atexit.register(shutil.rmtree, _STORE.folder, ignore_errors=True)
+_FOLDER = Path(tempfile.mkdtemp(prefix="snapshots-"))  # this process's kept databases
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
+_KEPT: dict[tuple, _Kept] = {}
 
 
 class _NotKept(Exception):
@@ -103,7 +99,7 @@ def reuse(key: str, build: Callable[[], T]) -> T:
     if history is None or history.keys is None or history.building:
         return build()
     full_key = (*history.keys, key, _clock())
-    kept = _STORE.kept.get(full_key)
+    kept = _KEPT.get(full_key)
     if kept is not None:
         _restore(kept.path)
         history.keys = full_key
@@ -120,17 +116,15 @@ def reuse(key: str, build: Callable[[], T]) -> T:
         frozen = _freeze(value)
     except _NotKept:
         return value
-    path = _STORE.folder / f"{next(_STORE.numbers)}.sqlite"
+    path = _FOLDER / f"{len(_KEPT)}.sqlite"
     _copy_database(path)
-    _STORE.kept[full_key] = _Kept(path, frozen)
+    _KEPT[full_key] = _Kept(path, frozen)
     history.keys = full_key
     return value
 
 
 def _clock():
     """Today, or the instant itself while a test holds the clock still."""
-    import time_machine
-
     now = utcnow()
     return now if time_machine.escape_hatch.is_travelling() else now.date()
 
@@ -146,7 +140,6 @@ def _copy_database(path: Path) -> None:
 def _restore(path: Path) -> None:
     """Replace every row of this test's database by the kept file's, in one transaction."""
     db.session.rollback()  # nothing of ours is pending (the history says so)
-    tables = db.metadata.sorted_tables
     raw = db.engine.raw_connection()
     connection: sqlite3.Connection = raw.driver_connection
     try:
@@ -154,14 +147,8 @@ def _restore(path: Path) -> None:
         try:
             connection.execute("BEGIN IMMEDIATE")
             connection.execute("PRAGMA defer_foreign_keys = ON")
-            for table in reversed(tables):
-                connection.execute(f'DELETE FROM main."{table.name}"')
-            for table in tables:
-                columns = ", ".join(f'"{c.name}"' for c in table.columns)
-                connection.execute(
-                    f'INSERT INTO main."{table.name}" ({columns}) '
-                    f'SELECT {columns} FROM kept."{table.name}"'
-                )
+            for statement in _copy_statements():
+                connection.execute(statement)
             connection.commit()
         except BaseException:
             connection.rollback()
@@ -170,6 +157,19 @@ def _restore(path: Path) -> None:
             connection.execute("DETACH DATABASE kept")
     finally:
         raw.close()
+
+
+@cache
+def _copy_statements() -> tuple[str, ...]:
+    """Empty every table (children first), then fill each from the attached `kept` file."""
+    tables = db.metadata.sorted_tables
+    deletes = [f'DELETE FROM main."{table.name}"' for table in reversed(tables)]
+    inserts = []
+    for table in tables:
+        columns = ", ".join(f'"{c.name}"' for c in table.columns)
+        inserts.append(f'INSERT INTO main."{table.name}" ({columns}) '
+                       f'SELECT {columns} FROM kept."{table.name}"')
+    return (*deletes, *inserts)
 
 
 # --- values: objects become (class, primary key) and are loaded again ------------------------
@@ -187,7 +187,7 @@ class _Object:
 
 
 def _freeze(value):
-    if value is None or isinstance(value, str | int | float | bool | bytes):
+    if value is None or isinstance(value, str | int | float | bool | bytes | date):
         return value
     if hasattr(value, "_sa_instance_state"):
         state = inspect(value)
@@ -201,8 +201,6 @@ def _freeze(value):
     module = type(value).__module__
     if module.startswith("tests.") or module == "types":
         return _Object(type(value), {k: _freeze(v) for k, v in vars(value).items()})
-    if module == "datetime":
-        return value
     raise _NotKept(value)
 
 
