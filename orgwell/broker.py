@@ -25,7 +25,7 @@ SCHEME = "orgwellsqla"
 # Per pooled connection (its record's `info` lives as long as the driver's connection):
 # queue -> (data_version, own writes) when the queue was last found empty.
 _EMPTY_KEY = "orgwell_empty_queues"
-_own_writes = itertools.count()  # next() is atomic: two threads' writes never share a value
+_own_writes = itertools.count(1)  # next() is atomic: two threads' writes never share a value
 _last_own_write = 0
 
 
@@ -62,7 +62,7 @@ def _wrote() -> None:
     """After this process committed to the broker: on the same connection, its commit leaves
     data_version as it was, so every queue found empty is asked again."""
     global _last_own_write
-    _last_own_write = next(_own_writes) + 1
+    _last_own_write = next(_own_writes)
 
 
 class Transport(kombu_sqla.Transport):
