@@ -28,7 +28,7 @@ from contextlib import closing
 from itertools import groupby
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Row, update
 
 from orgwell.database import utcnow
 from orgwell.extensions import db
@@ -38,6 +38,13 @@ from orgwell.notifications.services import Claim, claimable, record_failure, ret
 
 # The most rows one task holds claimed and unsent: what a crash may send twice.
 CLAIM_CHUNK = 20
+
+_OUTBOX = OutboxMessage.__table__
+# What a backend reads of a row to send it (orgwell/notifications/mailer.py `Sendable`).
+SENT_COLUMNS = tuple(
+    _OUTBOX.c[name]
+    for name in ("id", "attempts", "key", "to_addr", "subject", "text_body", "html_body")
+)
 
 
 def deliver_batch(message_ids: Iterable[int], commit: Callable[[], None]) -> dict[int, list[int]]:
@@ -55,12 +62,12 @@ def deliver_batch(message_ids: Iterable[int], commit: Callable[[], None]) -> dic
     with closing(backend.connect()) as connection:
         position = 0
         while position < len(ids):
-            claims = claim_batch(ids[position : position + CLAIM_CHUNK])
+            claimed = claim_batch(ids[position : position + CLAIM_CHUNK])
             position += CLAIM_CHUNK
             commit()  # the claims, and the previous chunk's outcomes
-            if not claims:
+            if not claimed:
                 continue
-            broken_delay = _send_chunk(connection, claims, retries, commit)
+            broken_delay = _send_chunk(connection, claimed, retries, commit)
             if broken_delay is not None:
                 if ids[position:]:
                     retries.setdefault(broken_delay, []).extend(ids[position:])
@@ -69,28 +76,29 @@ def deliver_batch(message_ids: Iterable[int], commit: Callable[[], None]) -> dic
     return retries
 
 
-def claim_batch(message_ids: list[int]) -> list[Claim]:
+def claim_batch(message_ids: list[int]) -> list[tuple[Claim, Row]]:
     """Claim those of `message_ids` that are claimable, in one conditional UPDATE.
 
     The same rule as `claim_message`, counting an attempt for each row claimed. Returns
-    the claims in id order. Flushes; the caller commits before sending.
+    each claim with what sending needs of its row (`SENT_COLUMNS`, read by the UPDATE's
+    RETURNING rather than a second query), in id order. Flushes; the caller commits before
+    sending.
     """
     if not message_ids:
         return []
     now = utcnow()
     rows = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), claimable(now))
-        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id, OutboxMessage.attempts)
-        .execution_options(synchronize_session=False)
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(message_ids), claimable(now))
+        .values(status="sending", claimed_at=now, attempts=_OUTBOX.c.attempts + 1)
+        .returning(*SENT_COLUMNS)
     ).all()
-    return sorted(Claim(message_id, attempt) for message_id, attempt in rows)
+    return sorted(((Claim(row.id, row.attempts), row) for row in rows), key=lambda c: c[0])
 
 
 def _send_chunk(
     connection: MailConnection,
-    claims: list[Claim],
+    claimed: list[tuple[Claim, Row]],
     retries: dict[int, list[int]],
     commit: Callable[[], None],
 ) -> int | None:
@@ -99,23 +107,14 @@ def _send_chunk(
     Returns the retry delay when the connection broke (the rest of the chunk then counts as
     failed attempts with the same error), else None.
     """
-    messages = {
-        m.id: m
-        for m in db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_([c.message_id for c in claims]))
-        )
-    }
     renew_after = current_app.config["MAIL_STALE_CLAIM_SECONDS"] / 3
     claimed_at = time.monotonic()
     accepted: list[Claim] = []
-    for index, claim in enumerate(claims):
-        message = messages.get(claim.message_id)
-        if message is None:
-            continue
+    for index, (claim, message) in enumerate(claimed):
         if time.monotonic() - claimed_at > renew_after:
             _mark_sent(accepted)
             accepted = []
-            _renew(claims[index:])
+            _renew([c for c, _ in claimed[index:]])
             commit()
             claimed_at = time.monotonic()
         try:
@@ -123,15 +122,13 @@ def _send_chunk(
         except MailError as exc:
             delay = _failed(claim, exc, retries)
             if exc.broken:
-                for rest in claims[index + 1 :]:
+                for rest, _ in claimed[index + 1 :]:
                     _failed(rest, exc, retries)
                 _mark_sent(accepted)
                 return delay if delay is not None else retry_delay(1)
             continue
         accepted.append(claim)
     _mark_sent(accepted)
-    for message in messages.values():  # done with; a long batch keeps its session small
-        db.session.expunge(message)
     return None
 
 
@@ -148,14 +145,13 @@ def _mark_sent(claims: list[Claim]) -> None:
     for attempt, group in groupby(sorted(claims, key=lambda c: c.attempt), lambda c: c.attempt):
         ids = [c.message_id for c in group]
         result = db.session.execute(
-            update(OutboxMessage)
+            update(_OUTBOX)
             .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.status == "sending",
-                OutboxMessage.attempts == attempt,
+                _OUTBOX.c.id.in_(ids),
+                _OUTBOX.c.status == "sending",
+                _OUTBOX.c.attempts == attempt,
             )
             .values(status="sent", sent_at=now, last_error=None, text_body="", html_body=None)
-            .execution_options(synchronize_session=False)
         )
         if result.rowcount != len(ids):
             current_app.logger.warning(
@@ -168,12 +164,11 @@ def _renew(claims: list[Claim]) -> None:
     now = utcnow()
     for attempt, group in groupby(sorted(claims, key=lambda c: c.attempt), lambda c: c.attempt):
         db.session.execute(
-            update(OutboxMessage)
+            update(_OUTBOX)
             .where(
-                OutboxMessage.id.in_([c.message_id for c in group]),
-                OutboxMessage.status == "sending",
-                OutboxMessage.attempts == attempt,
+                _OUTBOX.c.id.in_([c.message_id for c in group]),
+                _OUTBOX.c.status == "sending",
+                _OUTBOX.c.attempts == attempt,
             )
             .values(claimed_at=now)
-            .execution_options(synchronize_session=False)
         )
