@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
 from orgwell.after_commit import listen, run_after_commit
@@ -56,7 +56,8 @@ def queue_mail(
     existing = db.session.scalar(select(OutboxMessage).filter_by(key=key))
     if existing is not None:
         return existing
-    message = OutboxMessage(**_rendered(Mail(key, to_addr, template, organisation_id, context)))
+    (row,) = _rendered([Mail(key, to_addr, template, organisation_id, context)])
+    message = OutboxMessage(**row)
     db.session.add(message)
     db.session.flush()
     run_after_commit(db.session, _queue_sending, [message.id])
@@ -83,33 +84,45 @@ def queue_mails(mails: list[Mail]) -> list[int]:
     """
     keys = {mail.key for mail in mails}
     known = set(db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
-    rows = []
+    new = []
     for mail in mails:
         if mail.key not in known:
             known.add(mail.key)
-            rows.append(_rendered(mail))
-    if not rows:
+            new.append(mail)
+    if not new:
         return []
     ids = list(db.session.scalars(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        _rendered(new),
     ))
     run_after_commit(db.session, _queue_sending, ids)
     return ids
 
 
-def _rendered(mail: Mail) -> dict:
-    """The outbox row's columns for `mail`: its template rendered with its context."""
-    context = dict(mail.context)
-    context.setdefault("base_url", current_app.config["BASE_URL"].rstrip("/"))
-    subject = render_template(f"mail/{mail.template}.subject.txt", **context).strip()
-    return {
-        "key": mail.key,
-        "organisation_id": mail.organisation_id,
-        "to_addr": mail.to_addr,
-        "subject": subject[:200],
-        "text_body": render_template(f"mail/{mail.template}.txt", **context),
-        "html_body": render_template(f"mail/{mail.template}.html", **context),
-    }
+def _rendered(mails: list[Mail]) -> list[dict]:
+    """The outbox rows' columns for `mails`: each one's templates rendered with its context.
+
+    What `render_template` does, with the app's context processors run once for the list
+    rather than for each of a mail's three templates: a fifth of a wave's fan-out went there.
+    A mail's own context wins over theirs, and over `base_url`, as with `render_template`.
+    """
+    shared = {"base_url": current_app.config["BASE_URL"].rstrip("/")}
+    current_app.update_template_context(shared)
+    templates = current_app.jinja_env.get_template
+    rows = []
+    for mail in mails:
+        context = {**shared, **mail.context}
+        name = f"mail/{mail.template}"
+        subject = templates(f"{name}.subject.txt").render(context).strip()
+        rows.append({
+            "key": mail.key,
+            "organisation_id": mail.organisation_id,
+            "to_addr": mail.to_addr,
+            "subject": subject[:200],
+            "text_body": templates(f"{name}.txt").render(context),
+            "html_body": templates(f"{name}.html").render(context),
+        })
+    return rows
 
 
 def init_dispatch() -> None:
