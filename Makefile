@@ -45,6 +45,7 @@ lint: $(STAMP)
 # a million survey responses.
 bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/mail_cpu.py
 	$(BIN)/python bench/submissions.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/embedded_broker.py 300
