@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from orgwell.extensions import db
 from orgwell.metrics import figures, queries
+from orgwell.metrics.figures.draft import Draft
 from orgwell.orgs.models import ConsultantGrant, Organisation
 
 MIN_ORGS = 5
@@ -191,37 +192,38 @@ def benchmark_figure(bench: Benchmark) -> go.Figure:
     Drawn as a bar from q1 to q3 rather than a box plot: a box has whiskers (the lowest and
     highest organisation) and plotly.js would label fences on hover.
     """
-    fig = go.Figure()
     row = "Other clients"
     hover = (f"{bench.contributors} other organisations<br>middle half {bench.q1} to "
              f"{bench.q3}<br>median {bench.median}<extra></extra>")
-    fig.add_trace(go.Bar(
-        name="Middle half of the other clients", orientation="h", y=[row],
-        x=[max(bench.q3 - bench.q1, 0.4)], base=[bench.q1], width=[0.5],
-        marker={"color": "rgba(0,114,178,0.25)", "line": {"color": figures.PALETTE[0],
-                                                          "width": 1.5}},
-        hovertemplate=hover,
-    ))
-    fig.add_trace(go.Scatter(
-        name="Median of the other clients", x=[bench.median], y=[row], mode="markers",
-        marker={"symbol": "line-ns", "size": 30, "line": {"width": 3,
-                                                         "color": figures.PALETTE[0]}},
-        hovertemplate=hover,
-    ))
+    fig = Draft({
+        "title": {"text": f"{bench.scale_name}: this organisation among "
+                          f"{bench.contributors} other clients"},
+        "xaxis": {"title": {"text": "Mean score (0-100)"}, "range": [0, 100]},
+        "yaxis": {"showticklabels": False},
+        "legend": {"orientation": "h", "y": -0.3},
+        "height": 320, "margin": {"l": 40, "r": 20, "t": 60, "b": 80},
+        "template": "plotly_white",
+    })
+    fig.add_trace({
+        "type": "bar", "name": "Middle half of the other clients", "orientation": "h",
+        "y": [row], "x": [max(bench.q3 - bench.q1, 0.4)], "base": [bench.q1], "width": [0.5],
+        "marker": {"color": "rgba(0,114,178,0.25)",
+                   "line": {"color": figures.PALETTE[0], "width": 1.5}},
+        "hovertemplate": hover,
+    })
+    fig.add_trace({
+        "type": "scatter", "name": "Median of the other clients", "x": [bench.median],
+        "y": [row], "mode": "markers",
+        "marker": {"symbol": "line-ns", "size": 30,
+                   "line": {"width": 3, "color": figures.PALETTE[0]}},
+        "hovertemplate": hover,
+    })
     if bench.client_value is not None:
-        fig.add_trace(go.Scatter(
-            name="This organisation", x=[bench.client_value], y=[row],
-            mode="markers", marker={"size": 16, "color": figures.PALETTE[1], "symbol": "diamond",
-                                    "line": {"width": 1, "color": "#333"}},
-            hovertemplate="This organisation: %{x:.0f}<extra></extra>",
-        ))
-    fig.update_layout(
-        title={"text": f"{bench.scale_name}: this organisation among "
-                       f"{bench.contributors} other clients"},
-        xaxis={"title": {"text": "Mean score (0-100)"}, "range": [0, 100]},
-        yaxis={"showticklabels": False},
-        legend={"orientation": "h", "y": -0.3},
-        height=320, margin={"l": 40, "r": 20, "t": 60, "b": 80},
-        template="plotly_white",
-    )
-    return fig
+        fig.add_trace({
+            "type": "scatter", "name": "This organisation", "x": [bench.client_value],
+            "y": [row], "mode": "markers",
+            "marker": {"size": 16, "color": figures.PALETTE[1], "symbol": "diamond",
+                       "line": {"width": 1, "color": "#333"}},
+            "hovertemplate": "This organisation: %{x:.0f}<extra></extra>",
+        })
+    return fig.figure()
