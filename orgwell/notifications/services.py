@@ -103,8 +103,8 @@ def _rendered(mails: list[Mail]) -> list[dict]:
     """The outbox rows' columns for `mails`: each one's templates rendered with its context.
 
     What `render_template` does, with the app's context processors run once for the list
-    rather than for each of a mail's three templates: a fifth of a wave's fan-out went there.
-    A mail's own context wins over theirs, and over `base_url`, as with `render_template`.
+    rather than for each of a mail's three templates (in a request, the navigation one runs
+    a query). A mail's own context wins over theirs, and over `base_url`, as there.
     """
     shared = {"base_url": current_app.config["BASE_URL"].rstrip("/")}
     current_app.update_template_context(shared)
