@@ -12,6 +12,7 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.surveys import waves
 from orgwell.surveys.models import Invitation, Response
+from tests import snapshots
 
 # One answer for every item of cbi-work (q7..q13), "Often"/"To a high degree" = 75.
 WORK_ITEMS = ("q7", "q8", "q9", "q10", "q11", "q12", "q13")
@@ -22,6 +23,13 @@ def linked_wave(make_campaign, fan_out, org, *, on: date | None = None, **fields
     wave = waves.open_wave(campaign, on or utcnow().date(), source="manual")
     db.session.commit()
     return wave, fan_out(wave)
+
+
+def riverside_wave(world, make_campaign, fan_out):
+    """`linked_wave` with the default campaign for Riverside, kept per test process
+    (tests/snapshots.py): the tests of several modules start from it."""
+    return snapshots.reuse(
+        "linked_wave", lambda: linked_wave(make_campaign, fan_out, world["org_x"]))
 
 
 def form_data(answers: dict[str, object], **extra) -> dict[str, str]:

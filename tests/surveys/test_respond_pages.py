@@ -10,7 +10,6 @@ from sqlalchemy import event
 
 from orgwell.extensions import db
 from orgwell.surveys.models import Wave
-from tests import snapshots
 from tests.surveys.respond_fixtures import (
     all_work,
     form_data,
@@ -18,13 +17,13 @@ from tests.surveys.respond_fixtures import (
     linked_wave,
     membership_of,
     response_count,
+    riverside_wave,
 )
 
 
 @pytest.fixture
 def links(world, make_campaign, fan_out):
-    return snapshots.reuse(
-        "linked_wave", lambda: linked_wave(make_campaign, fan_out, world["org_x"]))
+    return riverside_wave(world, make_campaign, fan_out)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from orgwell.database import utcnow
 from orgwell.extensions import db
 from orgwell.surveys import events, responding
 from orgwell.surveys.models import Invitation, Response, Wave
-from tests import snapshots
 from tests.surveys.respond_fixtures import (
     all_work,
     form_data,
@@ -20,13 +19,13 @@ from tests.surveys.respond_fixtures import (
     linked_wave,
     membership_of,
     response_count,
+    riverside_wave,
 )
 
 
 @pytest.fixture
 def wave_links(world, make_campaign, fan_out):
-    return snapshots.reuse(
-        "linked_wave", lambda: linked_wave(make_campaign, fan_out, world["org_x"]))
+    return riverside_wave(world, make_campaign, fan_out)
 
 
 def staff_a_token(world, wave_links):
