@@ -141,7 +141,25 @@ def _failed(claim: Claim, exc: MailError, retries: dict[int, list[int]]) -> int 
 
 def _mark_sent(claims: list[Claim]) -> None:
     """Settle the accepted rows as sent, bodies blanked (see `services.deliver_claimed`)."""
-    now = utcnow()
+    changed = _update_held(
+        claims, status="sent", sent_at=utcnow(), last_error=None, text_body="", html_body=None
+    )
+    for ids, rowcount in changed:
+        if rowcount != len(ids):
+            current_app.logger.warning(
+                "%s of outbox messages %s were overtaken", len(ids) - rowcount, ids
+            )
+
+
+def _renew(claims: list[Claim]) -> None:
+    """Move the claim time of rows still ours to now, so that they do not look abandoned."""
+    _update_held(claims, claimed_at=utcnow())
+
+
+def _update_held(claims: list[Claim], **values) -> list[tuple[list[int], int]]:
+    """Set `values` on the claimed rows that are still ours (`sending`, with the attempt we
+    counted), one UPDATE per attempt. Returns each UPDATE's ids and how many rows it changed."""
+    changed = []
     for attempt, group in groupby(sorted(claims, key=lambda c: c.attempt), lambda c: c.attempt):
         ids = [c.message_id for c in group]
         result = db.session.execute(
@@ -151,24 +169,7 @@ def _mark_sent(claims: list[Claim]) -> None:
                 _OUTBOX.c.status == "sending",
                 _OUTBOX.c.attempts == attempt,
             )
-            .values(status="sent", sent_at=now, last_error=None, text_body="", html_body=None)
+            .values(**values)
         )
-        if result.rowcount != len(ids):
-            current_app.logger.warning(
-                "%s of outbox messages %s were overtaken", len(ids) - result.rowcount, ids
-            )
-
-
-def _renew(claims: list[Claim]) -> None:
-    """Move the claim time of rows still ours to now, so that they do not look abandoned."""
-    now = utcnow()
-    for attempt, group in groupby(sorted(claims, key=lambda c: c.attempt), lambda c: c.attempt):
-        db.session.execute(
-            update(_OUTBOX)
-            .where(
-                _OUTBOX.c.id.in_([c.message_id for c in group]),
-                _OUTBOX.c.status == "sending",
-                _OUTBOX.c.attempts == attempt,
-            )
-            .values(claimed_at=now)
-        )
+        changed.append((ids, result.rowcount))
+    return changed
